@@ -1,0 +1,302 @@
+//! The registry of diagnostic codes: each has a stable code, a name, and an explanation that
+//! `pol explain CODE` prints (what it checks, why, an example, what to write instead).
+//!
+//! Codes by family: `E00xx` syntax, `E01xx` names, `E02xx` types and units, `E03xx` match and
+//! brackets, `E04xx` parameters and tables, `C01xx` compliance with a framework, `R00xx` row
+//! errors at evaluation time, `T00xx` test results.
+
+pub struct Code {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub explanation: &'static str,
+}
+
+macro_rules! codes {
+    ($($id:ident = $code:literal, $name:literal, $expl:literal;)*) => {
+        $(pub const $id: Code = Code { code: $code, name: $name, explanation: $expl };)*
+        /// Every code, in code order.
+        pub const ALL: &[&Code] = &[$(&$id),*];
+    };
+}
+
+codes! {
+    SYNTAX = "E0001", "syntax-error",
+"What it checks: the file follows Pol's grammar.
+Why: a rule that cannot be read cannot be checked or run.
+Example:
+    rule bonus(r: Retiree) -> Money = 30 yuan +
+Use instead:
+    rule bonus(r: Retiree) -> Money = 30 yuan + 5 yuan";
+
+    BAD_LITERAL = "E0002", "invalid-literal",
+"What it checks: dates exist in the calendar, numbers fit, and units are ones Pol knows.
+Why: 2025-02-30 or a number with 40 digits is a typing mistake, not a value.
+Example:
+    param start: Date = 2025-02-30
+Use instead:
+    param start: Date = 2025-02-28";
+
+    UNKNOWN_NAME = "E0101", "unknown-name",
+"What it checks: every name refers to a rule, parameter, table, let, rule parameter or enum.
+Why: Pol has no implicit inputs and no default values; a misspelt name must not become zero.
+Example:
+    rule r1(r: Retiree) -> Money = base_amont * 2
+Use instead:
+    rule r1(r: Retiree) -> Money = base_amount * 2";
+
+    DUPLICATE = "E0102", "duplicate-definition",
+"What it checks: each name is defined once per file (and once per record, rule or test).
+Why: two definitions of one name leave the reader unsure which applies.
+Example:
+    param rate: Rate = 1%
+    param rate: Rate = 2%
+Use instead: one parameter with dated values:
+    param rate: Rate = 1% from 2024-01-01 = 2% from 2025-01-01";
+
+    UNKNOWN_FIELD = "E0103", "unknown-field",
+"What it checks: `r.field` names a field of the record type, and record literals set only
+declared fields.
+Why: a field missing from the schema would be missing from the data.
+Example:
+    r.pension            // the record declares monthly_pension
+Use instead:
+    r.monthly_pension";
+
+    UNKNOWN_TYPE = "E0104", "unknown-type",
+"What it checks: a type name is Money, Rate, Decimal, Int, Bool, Date, Months, or a declared
+enum or record; only Money takes a period (`Money/month`, `Money/year`).
+Example:
+    contribution: Month
+Use instead:
+    contribution: Months";
+
+    BAD_CALL = "E0105", "bad-call",
+"What it checks: a call names a rule or built-in function and passes the arguments it takes,
+with the labels it needs (`age(birth, at: date)`).
+Example:
+    age(r.birth_date)
+Use instead:
+    age(r.birth_date, at: 2026-01-01)";
+
+    MISSING_FIELD = "E0106", "missing-field",
+"What it checks: a record literal sets every field of its record, once.
+Why: no silent defaults; a test record with a missing field would be evaluated with a guess.
+Example:
+    Retiree { birth_date: 1950-06-01 }
+Use instead: set every field.";
+
+    RECURSION = "E0107", "recursive-rule",
+"What it checks: no rule calls itself, directly or through other rules.
+Why: Pol is total: every evaluation terminates, so every rule can be proven and compiled.
+Example:
+    rule a(x: Int) -> Int = b(x)
+    rule b(x: Int) -> Int = a(x)
+Use instead: write the computation without the cycle (a table or brackets often help).";
+
+    TYPE_MISMATCH = "E0201", "type-mismatch",
+"What it checks: a value has the type its place needs: a declared result type, a let's type,
+an argument, a field, a condition (Bool), both branches of an `if`, all arms of a `match`.
+Example:
+    rule flag(r: Retiree) -> Bool = r.monthly_pension
+Use instead:
+    rule flag(r: Retiree) -> Bool = r.monthly_pension > 0 yuan";
+
+    BAD_OPERANDS = "E0202", "invalid-operands",
+"What it checks: units combine as in the notice: Money + Money, Money * Rate, Money * Int,
+Money / Money (a Decimal), Money / Int; never Money * Money, Money + Int or Date + Money.
+Why: adding yuan to a count of years is always a mistake.
+Example:
+    30 yuan + whole_years(r.contribution)
+Use instead:
+    30 yuan + whole_years(r.contribution) * 1 yuan";
+
+    PERIOD_MISMATCH = "E0203", "period-mismatch",
+"What it checks: monthly amounts (yuan/month, 元/月) and yearly amounts (yuan/year, 元/年) are
+not mixed.
+Why: notices give some amounts per month and others per year; adding them unconverted is a
+classic error.
+Example:
+    r.monthly_pension + 1200 yuan/year
+Use instead:
+    r.monthly_pension + to_monthly(1200 yuan/year)";
+
+    UNREACHABLE_ARM = "E0301", "unreachable-arm",
+"What it checks: every arm of a `match` can be chosen: it is not covered by the arms before it.
+Arms are tried in order and the first that matches is chosen (DMN's first-hit policy), so an
+arm covered by earlier arms is dead text, which usually means the thresholds are in the wrong
+order.
+Example:
+    match age { >= 70 => 30 yuan, >= 80 => 60 yuan, else => 0 yuan }
+Use instead:
+    match age { >= 80 => 60 yuan, >= 70 => 30 yuan, else => 0 yuan }";
+
+    NON_EXHAUSTIVE = "E0302", "non-exhaustive-match",
+"What it checks: a `match` chooses an arm for every value in the scrutinee's declared domain
+(or has `else`).
+Why: a decision table with a gap has no answer for some retirees.
+Example:
+    match r.hardship_class { 1 => 10 yuan, 2 => 20 yuan }     // domain 0 ..= 3
+Use instead: add the missing cases or an `else` arm.";
+
+    BAD_BRACKETS = "E0303", "invalid-brackets",
+"What it checks: bracket bounds are strictly ascending and positive, `above` comes last, and
+every band's amount has the same type.
+Example:
+    brackets years { to 25: 1.5 yuan, to 15: 1 yuan, above: 2 yuan }
+Use instead:
+    brackets years { to 15: 1 yuan, to 25: 1.5 yuan, above: 2 yuan }";
+
+    NOT_CONSTANT = "E0304", "not-constant",
+"What it checks: parameter values, domains, table keys and values, and `match` patterns are
+constants (literals, parameters and arithmetic on them).
+Example:
+    param cap: Money = r.monthly_pension
+Use instead: make it a rule, which may read the record.";
+
+    DATED_ORDER = "E0401", "dated-values-out-of-order",
+"What it checks: the `from` dates of a parameter's values are strictly increasing, and only
+the first value may omit `from` when it is the only one.
+Example:
+    param m: Money = 143 yuan from 2025-01-01 = 123 yuan from 2024-01-01
+Use instead:
+    param m: Money = 123 yuan from 2024-01-01 = 143 yuan from 2025-01-01";
+
+    BEFORE_FIRST_DATE = "E0402", "parameter-before-first-date",
+"What it checks: a dated parameter is not used at an as-of date before its first value.
+Why: no silent defaults: 2023 has no value if the notice starts in 2024.
+Example: `as of 2023-06-01` with `param m: Money = 123 yuan from 2024-01-01`.
+Use instead: add the earlier value, or evaluate at a date the parameter covers.";
+
+    PAST_HORIZON = "E0403", "parameter-past-horizon",
+"What it checks: a parameter declared `until DATE` is not used after that date.
+Why: a value with a known end (a yearly income figure, a yearly adjustment) must not be
+silently carried into a year it was never published for.
+Example: `as of 2027-01-01` with `param income: Money = 56502 yuan from 2026-01-01 until 2026-12-31`.
+Use instead: add the new year's value.";
+
+    BAD_TABLE = "E0404", "invalid-table",
+"What it checks: table keys are constants of the key type, each key appears once, and every
+value has the declared value type.
+Example:
+    table months(age: Int) -> Decimal { 60: 139, 60: 138 }
+Use instead: one row per key.";
+
+    NO_AS_OF = "E0405", "no-as-of-date",
+"What it checks: a dated parameter is evaluated at a known date: the test's `as of`, the
+command's `--as-of`, or the scheme's `effective` date.
+Example:
+    test \"2025\" { min_pension == 143 yuan }      // no date
+Use instead:
+    test \"2025\" as of 2025-06-01 { min_pension == 143 yuan }";
+
+    BAD_DOMAIN = "E0406", "invalid-domain",
+"What it checks: a declared domain is a non-empty range of the field's own type, and a
+parameter's value lies in its declared range.
+Example:
+    hardship_class: Int in 3 ..= 0
+Use instead:
+    hardship_class: Int in 0 ..= 3";
+
+    UNKNOWN_RULE = "C0101", "local-small-policy",
+"What it checks: a scheme defines only the framework's slots and helper rules that feed them.
+Why: 不得违规出台地方\"小政策\": a province may not add benefit items of its own.
+Example: a scheme adding `rule 独生子女加发(r: Retiree) -> Money = 20 yuan` that no slot uses.
+Use instead: remove the item, or ask for it to be added to the national framework.";
+
+    REDEFINES_NATIONAL = "C0102", "redefines-national",
+"What it checks: a scheme does not redefine a locked rule, a national parameter, a table, a
+record or an enum of its framework.
+Why: national formulas and standards are fixed nationally (全国统一制度).
+Example: `param national_ratio = 3%` in a scheme for a framework where it is national.
+Use instead: remove the definition; the national one applies.";
+
+    MISSING_SLOT = "C0103", "missing-slot",
+"What it checks: a scheme defines every slot and sets every local parameter of its framework.
+Example: a scheme without `rule pension_adjustment(...)`.
+Use instead: define the slot (or set the parameter).";
+
+    PARAM_OUT_OF_RANGE = "C0104", "local-param-out-of-range",
+"What it checks: every dated value of a local parameter lies inside the range (and meets the
+requirements) the framework delegates.
+Example: `param transition_coefficient = 1.5%` where the framework allows 1.0% ..= 1.4%.
+Use instead: a value inside the range.";
+
+    FORBIDDEN_INPUT = "C0105", "forbidden-input",
+"What it checks: a slot reads only the inputs its framework lists under `may use`, directly or
+through helper rules.
+Why: an adjustment tilted by sex or household registration breaks the unified framework.
+Example: `if r.sex == Sex.Female then 10 yuan else 0 yuan` in an adjustment that may not use sex.
+Use instead: tilt by an allowed input, such as age or hardship class.";
+
+    SIGNATURE_MISMATCH = "C0106", "slot-signature-mismatch",
+"What it checks: a slot's definition takes the parameters and returns the type the framework
+declares.
+Example: the framework says `-> Money/month`, the scheme says `-> Money/year`.
+Use instead: the framework's signature.";
+
+    REQUIREMENT_REFUTED = "C0107", "requirement-refuted",
+"What it checks: a slot meets each per-record requirement of its framework for every record
+in the declared domain; here the checker found a record that breaks it (shown, and confirmed
+by running the interpreter).
+Example: `require result >= 143 yuan` and a scheme paying 130 yuan.
+Use instead: change the scheme so the requirement holds for every record.";
+
+    REQUIREMENT_UNPROVEN = "C0108", "requirement-unproven",
+"What it checks: as C0107, but the checker could neither prove the requirement nor find a
+counter-example within its budget. The scheme is rejected because acceptance must be sound.
+Use instead: add an explicit floor or cap (`max(x, floor)`, `min(x, cap)`, `clamp`) that makes
+the requirement evident.";
+
+    FRAMEWORK_NOT_IN_FORCE = "C0109", "framework-not-in-force",
+"What it checks: the scheme implements a framework version that is in force on the scheme's
+effective date.
+Example: a scheme effective 2024-01-01 implementing a framework effective 2025-01-01.
+Use instead: implement the framework version in force on that date.";
+
+    FRAMEWORK_NOT_FOUND = "C0110", "framework-not-found",
+"What it checks: the framework a scheme implements can be found (next to the scheme, under
+`policies/`, or by `--framework`) and has the version named.
+Use instead: pass `--framework path/to/framework.pol`.";
+
+    AGGREGATE_BROKEN = "C0111", "aggregate-broken",
+"What it checks: an aggregate requirement of a slot holds over a population: a test's
+`population`, or every row of a run.
+Example: `aggregate sum(result) <= 2% * sum(r.monthly_pension)` with increases totalling 2.3%.
+Use instead: lower the amounts so the total stays within the national ratio.";
+
+    FRAMEWORK_ONLY = "C0112", "framework-only-item",
+"What it checks: `slot`, `local param` and `locked rule` appear only in frameworks, and
+`require`-style checks only where a framework declares them.
+Example: `slot bonus(r: Retiree) -> Money { }` in a scheme.
+Use instead: define the slot in the framework, implement it with `rule` in the scheme.";
+
+    OVERFLOW = "R0001", "overflow",
+"What it checks (at run time): no exact intermediate exceeds 128 bits and no named value
+exceeds 64 bits (about 92 trillion yuan in fen).
+Why: Pol never wraps around; the row goes to the error ledger naming the rule and line.";
+
+    DIVISION_BY_ZERO = "R0002", "division-by-zero",
+"What it checks (at run time): no division by zero; the row goes to the error ledger.
+Use instead: guard the division (`if n > 0 then total / n else 0 yuan`).";
+
+    TABLE_MISS = "R0003", "table-miss",
+"What it checks (at run time): a table lookup finds its key; otherwise the row goes to the
+error ledger. Declaring the key field's domain to match the table lets the checker prove this.";
+
+    INVALID_DATE = "R0004", "invalid-date",
+"What it checks (at run time): date arithmetic stays within years 1 to 9999 and builds only
+real dates.";
+
+    TEST_FAILED = "T0001", "test-failed",
+"What it checks: a `test` block's assertions hold: the actual value equals the expected one.
+`pol test` shows expected and actual values and the failing line.";
+
+    TEST_ERROR = "T0002", "test-error",
+"What it checks: a `test` block evaluates without a runtime error (overflow, division by zero,
+table miss).";
+}
+
+/// Looks a code up, case-insensitively.
+pub fn lookup(code: &str) -> Option<&'static Code> {
+    ALL.iter().copied().find(|c| c.code.eq_ignore_ascii_case(code))
+}

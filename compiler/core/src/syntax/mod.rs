@@ -1,0 +1,6 @@
+//! Source text to AST: the pest grammar stays behind [`parser`]; everything else sees [`ast`].
+
+pub mod ast;
+mod parser;
+
+pub use parser::parse_file;

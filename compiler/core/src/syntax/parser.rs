@@ -1,0 +1,904 @@
+//! The only module that sees pest: turns `grammar/pol.pest` parse trees into our AST.
+
+use super::ast::*;
+use crate::calendar;
+use crate::codes;
+use crate::diagnostic::Diagnostic;
+use crate::span::Span;
+use pest::Parser as _;
+use pest::iterators::Pair;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../../../grammar/pol.pest"]
+struct PolParser;
+
+type P<'a> = Pair<'a, Rule>;
+
+/// Parses a whole file. On a syntax error returns the one located diagnostic pest can give;
+/// literal errors (impossible dates, oversized numbers) are collected and all returned.
+pub fn parse_file(text: &str) -> Result<File, Vec<Diagnostic>> {
+    let mut pairs = match PolParser::parse(Rule::file, text) {
+        Ok(p) => p,
+        Err(e) => return Err(vec![syntax_error(text, e)]),
+    };
+    let Some(file) = pairs.next() else {
+        return Err(vec![Diagnostic::new(
+            &codes::SYNTAX,
+            "empty parse",
+            Span::new(0, 0),
+            "here",
+        )]);
+    };
+    let mut b = Builder { diags: Vec::new() };
+    let ast = b.file(file);
+    if b.diags.is_empty() { Ok(ast) } else { Err(b.diags) }
+}
+
+fn syntax_error(text: &str, e: pest::error::Error<Rule>) -> Diagnostic {
+    use pest::error::{ErrorVariant, InputLocation};
+    let (start, end) = match e.location {
+        InputLocation::Pos(p) => (p, p),
+        InputLocation::Span((s, e)) => (s, e),
+    };
+    // Point at the whole offending token where there is one, so the label is visible.
+    let end = if end > start {
+        end
+    } else {
+        let rest = &text[start.min(text.len())..];
+        let tok = rest
+            .char_indices()
+            .find(|(_, c)| c.is_whitespace())
+            .map(|(i, _)| i)
+            .unwrap_or(rest.len());
+        start + tok.max(rest.chars().next().map(char::len_utf8).unwrap_or(0))
+    };
+    let found = if start >= text.len() {
+        "end of file".to_string()
+    } else {
+        format!("`{}`", &text[start..end.min(text.len())])
+    };
+    let expected = match &e.variant {
+        ErrorVariant::ParsingError { positives, .. } => describe_expected(positives),
+        ErrorVariant::CustomError { message } => message.clone(),
+    };
+    Diagnostic::new(
+        &codes::SYNTAX,
+        format!("expected {expected}, found {found}"),
+        Span::new(start, end.min(text.len())),
+        format!("expected {expected}"),
+    )
+}
+
+fn describe_expected(rules: &[Rule]) -> String {
+    let mut names: Vec<&str> = rules.iter().map(|r| rule_name(*r)).collect();
+    names.sort_unstable();
+    names.dedup();
+    match names.len() {
+        0 => "something else".into(),
+        1 => names[0].into(),
+        _ => {
+            let last = names.pop().unwrap_or_default();
+            format!("{} or {}", names.join(", "), last)
+        }
+    }
+}
+
+fn rule_name(r: Rule) -> &'static str {
+    match r {
+        Rule::EOI => "end of file",
+        Rule::ident | Rule::label => "a name",
+        Rule::string => "a quoted string",
+        Rule::date => "a date (YYYY-MM-DD)",
+        Rule::expr | Rule::or_expr | Rule::and_expr | Rule::not_expr | Rule::cmp_expr => {
+            "an expression"
+        }
+        Rule::sum | Rule::product | Rule::unary | Rule::postfix | Rule::value_pat => {
+            "an expression"
+        }
+        Rule::quantity | Rule::number => "a number",
+        Rule::unit => "a unit",
+        Rule::type_ref => "a type",
+        Rule::cmp_op => "a comparison",
+        Rule::add_op | Rule::mul_op => "an operator",
+        Rule::range_op => "`..=` or `..<`",
+        Rule::version => "a version number",
+        Rule::arm | Rule::pattern => "a match arm",
+        Rule::band => "a bracket band (`to N: amount` or `above: amount`)",
+        Rule::field | Rule::field_init => "a field",
+        Rule::table_row => "a table row (`key: value`)",
+        Rule::test_stmt | Rule::assertion => "an assertion",
+        Rule::let_stmt | Rule::kw_let => "`let`",
+        Rule::kw_framework => "`framework`",
+        Rule::kw_scheme => "`scheme`",
+        Rule::kw_enum => "`enum`",
+        Rule::kw_record => "`record`",
+        Rule::kw_param => "`param`",
+        Rule::kw_local => "`local`",
+        Rule::kw_table => "`table`",
+        Rule::kw_rule => "`rule`",
+        Rule::kw_locked => "`locked`",
+        Rule::kw_slot => "`slot`",
+        Rule::kw_test => "`test`",
+        Rule::kw_cite => "`cite`",
+        Rule::kw_then => "`then`",
+        Rule::kw_else => "`else`",
+        Rule::kw_from => "`from`",
+        Rule::kw_until => "`until`",
+        Rule::kw_in => "`in`",
+        Rule::kw_version => "`version`",
+        Rule::kw_effective => "`effective`",
+        Rule::kw_implements => "`implements`",
+        Rule::kw_require => "`require`",
+        Rule::kw_aggregate => "`aggregate`",
+        Rule::kw_may => "`may use`",
+        Rule::kw_sum => "`sum`",
+        Rule::kw_as => "`as of`",
+        Rule::kw_to | Rule::kw_above => "`to` or `above`",
+        Rule::rule_body | Rule::block => "`=` or `{`",
+        Rule::agg_op => "a comparison",
+        _ => "a token",
+    }
+}
+
+struct Builder {
+    diags: Vec<Diagnostic>,
+}
+
+fn span_of(p: &P) -> Span {
+    let s = p.as_span();
+    Span::new(s.start(), s.end())
+}
+
+fn ident(p: P) -> Ident {
+    Ident { name: p.as_str().to_string(), span: span_of(&p) }
+}
+
+fn string(p: P) -> String {
+    p.into_inner().next().map(|i| i.as_str().to_string()).unwrap_or_default()
+}
+
+impl Builder {
+    fn file(&mut self, p: P) -> File {
+        let mut header = None;
+        let mut items = Vec::new();
+        for c in p.into_inner() {
+            match c.as_rule() {
+                Rule::header => header = c.into_inner().next().map(|h| self.header(h)),
+                Rule::enum_item => items.push(Item::Enum(self.enum_item(c))),
+                Rule::record_item => items.push(Item::Record(self.record_item(c))),
+                Rule::param_item => items.push(Item::Param(self.param_item(c))),
+                Rule::local_param_item => items.push(Item::LocalParam(self.local_param_item(c))),
+                Rule::table_item => items.push(Item::Table(self.table_item(c))),
+                Rule::rule_item => items.push(Item::Rule(self.rule_item(c))),
+                Rule::slot_item => items.push(Item::Slot(self.slot_item(c))),
+                Rule::test_item => items.push(Item::Test(self.test_item(c))),
+                _ => {}
+            }
+        }
+        File { header, items }
+    }
+
+    fn header(&mut self, p: P) -> Header {
+        let span = span_of(&p);
+        let is_framework = p.as_rule() == Rule::framework_header;
+        let mut name = None;
+        let mut implements = None;
+        let mut title = None;
+        let mut version = None;
+        let mut effective = Dated { day: 0, span };
+        let mut cite = None;
+        let mut after_implements = false;
+        for c in p.into_inner() {
+            match c.as_rule() {
+                Rule::ident if name.is_none() => name = Some(ident(c)),
+                Rule::ident if after_implements => implements = Some(ident(c)),
+                Rule::kw_implements => after_implements = true,
+                Rule::string => title = Some(string(c)),
+                Rule::version => version = Some(c.as_str().to_string()),
+                Rule::date => effective = self.date(c),
+                Rule::cite => cite = Some(self.cite(c)),
+                _ => {}
+            }
+        }
+        let name = name.unwrap_or(Ident { name: String::new(), span });
+        let kind = if is_framework {
+            HeaderKind::Framework { version: version.unwrap_or_default() }
+        } else {
+            HeaderKind::Scheme {
+                implements: implements.unwrap_or(Ident { name: String::new(), span }),
+                version,
+            }
+        };
+        Header { kind, name, title, effective, cite, span }
+    }
+
+    fn date(&mut self, p: P) -> Dated {
+        let span = span_of(&p);
+        match calendar::parse_date(p.as_str()) {
+            Some(day) => Dated { day, span },
+            None => {
+                self.diags.push(Diagnostic::new(
+                    &codes::BAD_LITERAL,
+                    format!("`{}` is not a date in the calendar", p.as_str()),
+                    span,
+                    "no such day",
+                ));
+                Dated { day: 0, span }
+            }
+        }
+    }
+
+    fn cite(&mut self, p: P) -> Cite {
+        let span = span_of(&p);
+        let text = p.into_inner().find(|c| c.as_rule() == Rule::string).map(string).unwrap_or_default();
+        Cite { text, span }
+    }
+
+    fn enum_item(&mut self, p: P) -> EnumDef {
+        let span = span_of(&p);
+        let mut it = p.into_inner().filter(|c| c.as_rule() != Rule::kw_enum);
+        let name = it.next().map(ident).unwrap_or(Ident { name: String::new(), span });
+        let mut title = None;
+        let mut variants = Vec::new();
+        for c in it {
+            match c.as_rule() {
+                Rule::string => title = Some(string(c)),
+                Rule::variant => {
+                    if let Some(v) = c.into_inner().next() {
+                        variants.push(ident(v));
+                    }
+                }
+                _ => {}
+            }
+        }
+        EnumDef { name, title, variants, span }
+    }
+
+    fn record_item(&mut self, p: P) -> RecordDef {
+        let span = span_of(&p);
+        let mut it = p.into_inner().filter(|c| c.as_rule() != Rule::kw_record);
+        let name = it.next().map(ident).unwrap_or(Ident { name: String::new(), span });
+        let mut title = None;
+        let mut fields = Vec::new();
+        for c in it {
+            match c.as_rule() {
+                Rule::string => title = Some(string(c)),
+                Rule::field => fields.push(self.field(c)),
+                _ => {}
+            }
+        }
+        RecordDef { name, title, fields, span }
+    }
+
+    fn field(&mut self, p: P) -> FieldDef {
+        let span = span_of(&p);
+        let mut name = Ident { name: String::new(), span };
+        let mut ty = None;
+        let mut domain = None;
+        let mut is_key = false;
+        let mut title = None;
+        for c in p.into_inner() {
+            match c.as_rule() {
+                Rule::ident => name = ident(c),
+                Rule::type_ref => ty = Some(self.type_ref(c)),
+                Rule::domain => domain = self.domain(c),
+                Rule::key_flag => is_key = true,
+                Rule::string => title = Some(string(c)),
+                _ => {}
+            }
+        }
+        let ty = ty.unwrap_or_else(|| TypeRef { name: name.clone(), period: None, span });
+        FieldDef { name, ty, domain, is_key, title, span }
+    }
+
+    fn domain(&mut self, p: P) -> Option<RangeExpr> {
+        p.into_inner().find(|c| c.as_rule() == Rule::range).map(|r| self.range(r))
+    }
+
+    fn range(&mut self, p: P) -> RangeExpr {
+        let span = span_of(&p);
+        let mut it = p.into_inner();
+        let lo = self.opt_expr(it.next(), span);
+        let kind = match it.next().map(|o| o.as_str()) {
+            Some("..<") => RangeKind::Exclusive,
+            _ => RangeKind::Inclusive,
+        };
+        let hi = self.opt_expr(it.next(), span);
+        RangeExpr { lo, kind, hi, span }
+    }
+
+    fn type_ref(&mut self, p: P) -> TypeRef {
+        let span = span_of(&p);
+        let mut it = p.into_inner();
+        let name = it.next().map(ident).unwrap_or(Ident { name: String::new(), span });
+        let period = it.next().and_then(|per| {
+            per.into_inner().next().map(|u| match u.as_str() {
+                "year" | "年" => Period::Year,
+                _ => Period::Month,
+            })
+        });
+        TypeRef { name, period, span }
+    }
+
+    fn param_item(&mut self, p: P) -> ParamDef {
+        let span = span_of(&p);
+        let mut name = Ident { name: String::new(), span };
+        let mut ty = None;
+        let mut values = Vec::new();
+        let mut until = None;
+        let mut cite = None;
+        for c in p.into_inner() {
+            match c.as_rule() {
+                Rule::ident => name = ident(c),
+                Rule::type_ref => ty = Some(self.type_ref(c)),
+                Rule::dated_value => {
+                    let vspan = span_of(&c);
+                    let mut value = None;
+                    let mut from = None;
+                    for d in c.into_inner() {
+                        match d.as_rule() {
+                            Rule::expr => value = Some(self.expr(d)),
+                            Rule::date => from = Some(self.date(d)),
+                            _ => {}
+                        }
+                    }
+                    let value = value.unwrap_or_else(|| placeholder(vspan));
+                    values.push(DatedValue { value, from, span: vspan });
+                }
+                Rule::horizon => {
+                    until = c.into_inner().find(|d| d.as_rule() == Rule::date).map(|d| self.date(d))
+                }
+                Rule::cite => cite = Some(self.cite(c)),
+                _ => {}
+            }
+        }
+        ParamDef { name, ty, values, until, cite, span }
+    }
+
+    fn local_param_item(&mut self, p: P) -> LocalParamDef {
+        let span = span_of(&p);
+        let mut name = Ident { name: String::new(), span };
+        let mut ty = None;
+        let mut domain = None;
+        let mut requires = Vec::new();
+        let mut cite = None;
+        for c in p.into_inner() {
+            match c.as_rule() {
+                Rule::ident => name = ident(c),
+                Rule::type_ref => ty = Some(self.type_ref(c)),
+                Rule::domain => domain = self.domain(c),
+                Rule::param_require => {
+                    if let Some(e) = c.into_inner().find(|d| d.as_rule() == Rule::expr) {
+                        requires.push(self.expr(e));
+                    }
+                }
+                Rule::cite => cite = Some(self.cite(c)),
+                _ => {}
+            }
+        }
+        let ty = ty.unwrap_or_else(|| TypeRef { name: name.clone(), period: None, span });
+        LocalParamDef { name, ty, domain, requires, cite, span }
+    }
+
+    fn table_item(&mut self, p: P) -> TableDef {
+        let span = span_of(&p);
+        let mut idents = Vec::new();
+        let mut types = Vec::new();
+        let mut rows = Vec::new();
+        let mut cite = None;
+        for c in p.into_inner() {
+            match c.as_rule() {
+                Rule::ident => idents.push(ident(c)),
+                Rule::type_ref => types.push(self.type_ref(c)),
+                Rule::table_row => {
+                    let rspan = span_of(&c);
+                    let mut it = c.into_inner();
+                    let key = self.opt_expr(it.next(), rspan);
+                    let value = self.opt_expr(it.next(), rspan);
+                    rows.push(TableRow { key, value, span: rspan });
+                }
+                Rule::cite => cite = Some(self.cite(c)),
+                _ => {}
+            }
+        }
+        let blank = Ident { name: String::new(), span };
+        let mut idents = idents.into_iter();
+        let name = idents.next().unwrap_or_else(|| blank.clone());
+        let key_name = idents.next().unwrap_or_else(|| blank.clone());
+        let mut types = types.into_iter();
+        let blank_ty = TypeRef { name: blank, period: None, span };
+        let key_ty = types.next().unwrap_or_else(|| blank_ty.clone());
+        let value_ty = types.next().unwrap_or(blank_ty);
+        TableDef { name, key_name, key_ty, value_ty, rows, cite, span }
+    }
+
+    fn params(&mut self, p: P) -> Vec<ParamDecl> {
+        p.into_inner()
+            .map(|d| {
+                let span = span_of(&d);
+                let mut it = d.into_inner();
+                let name = it.next().map(ident).unwrap_or(Ident { name: String::new(), span });
+                let ty = match it.next() {
+                    Some(t) => self.type_ref(t),
+                    None => TypeRef { name: name.clone(), period: None, span },
+                };
+                ParamDecl { name, ty, span }
+            })
+            .collect()
+    }
+
+    fn rule_item(&mut self, p: P) -> RuleDef {
+        let span = span_of(&p);
+        let mut locked = false;
+        let mut name = Ident { name: String::new(), span };
+        let mut params = Vec::new();
+        let mut ret = None;
+        let mut cite = None;
+        let mut body = None;
+        for c in p.into_inner() {
+            match c.as_rule() {
+                Rule::locked => locked = true,
+                Rule::ident => name = ident(c),
+                Rule::params => params = self.params(c),
+                Rule::type_ref => ret = Some(self.type_ref(c)),
+                Rule::cite => cite = Some(self.cite(c)),
+                Rule::rule_body => body = c.into_inner().next().map(|b| self.body(b)),
+                _ => {}
+            }
+        }
+        let body = body.unwrap_or_else(|| Body { lets: Vec::new(), result: placeholder(span) });
+        RuleDef { locked, name, params, ret, cite, body, span }
+    }
+
+    fn body(&mut self, p: P) -> Body {
+        match p.as_rule() {
+            Rule::block => {
+                let span = span_of(&p);
+                let mut lets = Vec::new();
+                let mut result = None;
+                for c in p.into_inner() {
+                    match c.as_rule() {
+                        Rule::let_stmt => lets.push(self.let_stmt(c)),
+                        Rule::expr => result = Some(self.expr(c)),
+                        _ => {}
+                    }
+                }
+                Body { lets, result: result.unwrap_or_else(|| placeholder(span)) }
+            }
+            _ => Body { lets: Vec::new(), result: self.expr(p) },
+        }
+    }
+
+    fn let_stmt(&mut self, p: P) -> Let {
+        let span = span_of(&p);
+        let mut name = Ident { name: String::new(), span };
+        let mut ty = None;
+        let mut value = None;
+        let mut cite = None;
+        for c in p.into_inner() {
+            match c.as_rule() {
+                Rule::ident => name = ident(c),
+                Rule::type_ref => ty = Some(self.type_ref(c)),
+                Rule::expr => value = Some(self.expr(c)),
+                Rule::cite => cite = Some(self.cite(c)),
+                _ => {}
+            }
+        }
+        Let { name, ty, value: value.unwrap_or_else(|| placeholder(span)), cite, span }
+    }
+
+    fn slot_item(&mut self, p: P) -> SlotDef {
+        let span = span_of(&p);
+        let mut name = Ident { name: String::new(), span };
+        let mut params = Vec::new();
+        let mut ret = None;
+        let mut cite = None;
+        let mut may_use = Vec::new();
+        let mut requires = Vec::new();
+        let mut aggregates = Vec::new();
+        for c in p.into_inner() {
+            match c.as_rule() {
+                Rule::ident => name = ident(c),
+                Rule::params => params = self.params(c),
+                Rule::type_ref => ret = Some(self.type_ref(c)),
+                Rule::cite => cite = Some(self.cite(c)),
+                Rule::may_use => {
+                    for e in c.into_inner().filter(|e| e.as_rule() == Rule::expr) {
+                        may_use.push(self.expr(e));
+                    }
+                }
+                Rule::requirement => {
+                    let rspan = span_of(&c);
+                    let mut cond = None;
+                    let mut rcite = None;
+                    for d in c.into_inner() {
+                        match d.as_rule() {
+                            Rule::expr => cond = Some(self.expr(d)),
+                            Rule::cite => rcite = Some(self.cite(d)),
+                            _ => {}
+                        }
+                    }
+                    let cond = cond.unwrap_or_else(|| placeholder(rspan));
+                    requires.push(Requirement { cond, cite: rcite, span: rspan });
+                }
+                Rule::aggregate => aggregates.push(self.aggregate(c)),
+                _ => {}
+            }
+        }
+        let ret = ret.unwrap_or_else(|| TypeRef { name: name.clone(), period: None, span });
+        SlotDef { name, params, ret, cite, may_use, requires, aggregates, span }
+    }
+
+    fn aggregate(&mut self, p: P) -> Aggregate {
+        let span = span_of(&p);
+        let mut terms = Vec::new();
+        let mut op = AggOp::Le;
+        let mut cite = None;
+        for c in p.into_inner() {
+            match c.as_rule() {
+                Rule::agg_term => {
+                    let tspan = span_of(&c);
+                    let mut factor = None;
+                    let mut sum_of = None;
+                    for d in c.into_inner() {
+                        match d.as_rule() {
+                            Rule::factor => factor = d.into_inner().next().map(|u| self.expr(u)),
+                            Rule::expr => sum_of = Some(self.expr(d)),
+                            _ => {}
+                        }
+                    }
+                    let sum_of = sum_of.unwrap_or_else(|| placeholder(tspan));
+                    terms.push(AggTerm { factor, sum_of, span: tspan });
+                }
+                Rule::agg_op => {
+                    op = match c.as_str() {
+                        "<" => AggOp::Lt,
+                        ">" => AggOp::Gt,
+                        ">=" => AggOp::Ge,
+                        _ => AggOp::Le,
+                    }
+                }
+                Rule::cite => cite = Some(self.cite(c)),
+                _ => {}
+            }
+        }
+        let mut terms = terms.into_iter();
+        let blank = || AggTerm { factor: None, sum_of: placeholder(span), span };
+        let lhs = terms.next().unwrap_or_else(blank);
+        let rhs = terms.next().unwrap_or_else(blank);
+        Aggregate { lhs, op, rhs, cite, span }
+    }
+
+    fn test_item(&mut self, p: P) -> TestDef {
+        let span = span_of(&p);
+        let mut name = String::new();
+        let mut as_of = None;
+        let mut stmts = Vec::new();
+        for c in p.into_inner() {
+            match c.as_rule() {
+                Rule::string => name = string(c),
+                Rule::as_of => {
+                    as_of = c.into_inner().find(|d| d.as_rule() == Rule::date).map(|d| self.date(d))
+                }
+                Rule::let_stmt => stmts.push(TestStmt::Let(self.let_stmt(c))),
+                Rule::assertion => {
+                    if let Some(e) = c.into_inner().next() {
+                        stmts.push(TestStmt::Assert(self.expr(e)));
+                    }
+                }
+                Rule::population => {
+                    let pspan = span_of(&c);
+                    let mut pname = Ident { name: String::new(), span: pspan };
+                    let mut rows = Vec::new();
+                    for d in c.into_inner() {
+                        match d.as_rule() {
+                            Rule::ident => pname = ident(d),
+                            Rule::expr => rows.push(self.expr(d)),
+                            _ => {}
+                        }
+                    }
+                    stmts.push(TestStmt::Population { name: pname, rows, span: pspan });
+                }
+                _ => {}
+            }
+        }
+        TestDef { name, as_of, stmts, span }
+    }
+
+    fn opt_expr(&mut self, p: Option<P>, span: Span) -> Expr {
+        match p {
+            Some(p) => self.expr(p),
+            None => placeholder(span),
+        }
+    }
+
+    /// Builds an expression from any expression-level rule.
+    fn expr(&mut self, p: P) -> Expr {
+        let span = span_of(&p);
+        match p.as_rule() {
+            Rule::expr | Rule::paren | Rule::value_pat | Rule::factor => {
+                let inner = p.into_inner().next();
+                self.opt_expr(inner, span)
+            }
+            Rule::or_expr | Rule::and_expr => {
+                let op = if p.as_rule() == Rule::or_expr { BinOp::Or } else { BinOp::And };
+                let mut operands =
+                    p.into_inner().filter(|c| !matches!(c.as_rule(), Rule::kw_or | Rule::kw_and));
+                let mut acc = self.opt_expr(operands.next(), span);
+                for c in operands {
+                    let rhs = self.expr(c);
+                    acc = binary(op, acc, rhs);
+                }
+                acc
+            }
+            Rule::not_expr => {
+                let mut it = p.into_inner();
+                match it.next() {
+                    Some(first) if first.as_rule() == Rule::kw_not => {
+                        let inner = self.opt_expr(it.next(), span);
+                        Expr { kind: ExprKind::Not(Box::new(inner)), span }
+                    }
+                    other => self.opt_expr(other, span),
+                }
+            }
+            Rule::cmp_expr | Rule::sum | Rule::product => {
+                let mut it = p.into_inner();
+                let mut acc = self.opt_expr(it.next(), span);
+                while let Some(op) = it.next() {
+                    let rhs = self.opt_expr(it.next(), span);
+                    acc = binary(bin_op(op.as_str()), acc, rhs);
+                }
+                acc
+            }
+            Rule::unary => {
+                let mut negs = Vec::new();
+                let mut operand = None;
+                for c in p.into_inner() {
+                    match c.as_rule() {
+                        Rule::neg => negs.push(span_of(&c)),
+                        _ => operand = Some(c),
+                    }
+                }
+                let mut e = self.opt_expr(operand, span);
+                for s in negs.into_iter().rev() {
+                    let sp = s.to(e.span);
+                    e = Expr { kind: ExprKind::Neg(Box::new(e)), span: sp };
+                }
+                e
+            }
+            Rule::postfix => {
+                let mut it = p.into_inner();
+                let mut acc = self.opt_expr(it.next(), span);
+                for c in it {
+                    let cspan = span_of(&c);
+                    match c.as_rule() {
+                        Rule::field_access => {
+                            let name = c.into_inner().next().map(ident).unwrap_or(Ident {
+                                name: String::new(),
+                                span: cspan,
+                            });
+                            let sp = acc.span.to(cspan);
+                            acc = Expr { kind: ExprKind::Field(Box::new(acc), name), span: sp };
+                        }
+                        Rule::index => {
+                            let key = self.opt_expr(c.into_inner().next(), cspan);
+                            let sp = acc.span.to(cspan);
+                            acc = Expr {
+                                kind: ExprKind::Index(Box::new(acc), Box::new(key)),
+                                span: sp,
+                            };
+                        }
+                        _ => {}
+                    }
+                }
+                acc
+            }
+            Rule::date => {
+                let d = self.date(p);
+                Expr { kind: ExprKind::Date(d.day), span }
+            }
+            Rule::quantity => self.quantity(p),
+            Rule::boolean => {
+                let v = p.as_str() == "true";
+                Expr { kind: ExprKind::Bool(v), span }
+            }
+            Rule::ident => Expr { kind: ExprKind::Name(ident(p)), span },
+            Rule::if_expr => {
+                let mut it = p.into_inner().filter(|c| c.as_rule() == Rule::expr);
+                let cond = self.opt_expr(it.next(), span);
+                let then = self.opt_expr(it.next(), span);
+                let els = self.opt_expr(it.next(), span);
+                Expr {
+                    kind: ExprKind::If {
+                        cond: Box::new(cond),
+                        then: Box::new(then),
+                        els: Box::new(els),
+                    },
+                    span,
+                }
+            }
+            Rule::match_expr => {
+                let mut scrutinee = None;
+                let mut arms = Vec::new();
+                for c in p.into_inner() {
+                    match c.as_rule() {
+                        Rule::expr => scrutinee = Some(Box::new(self.expr(c))),
+                        Rule::arm => arms.push(self.arm(c)),
+                        _ => {}
+                    }
+                }
+                Expr { kind: ExprKind::Match { scrutinee, arms }, span }
+            }
+            Rule::brackets_expr => {
+                let mut value = None;
+                let mut bands = Vec::new();
+                for c in p.into_inner() {
+                    match c.as_rule() {
+                        Rule::expr => value = Some(self.expr(c)),
+                        Rule::band => {
+                            let bspan = span_of(&c);
+                            let mut upto = None;
+                            let mut rate = None;
+                            for d in c.into_inner() {
+                                match d.as_rule() {
+                                    Rule::sum => upto = Some(self.expr(d)),
+                                    Rule::expr => rate = Some(self.expr(d)),
+                                    _ => {}
+                                }
+                            }
+                            let rate = rate.unwrap_or_else(|| placeholder(bspan));
+                            bands.push(Band { upto, rate, span: bspan });
+                        }
+                        _ => {}
+                    }
+                }
+                let value = Box::new(value.unwrap_or_else(|| placeholder(span)));
+                Expr { kind: ExprKind::Brackets { value, bands }, span }
+            }
+            Rule::record_lit => {
+                let mut it = p.into_inner();
+                let name = it.next().map(ident).unwrap_or(Ident { name: String::new(), span });
+                let fields = it
+                    .map(|f| {
+                        let fspan = span_of(&f);
+                        let mut fi = f.into_inner();
+                        let fname =
+                            fi.next().map(ident).unwrap_or(Ident { name: String::new(), span: fspan });
+                        let value = self.opt_expr(fi.next(), fspan);
+                        (fname, value)
+                    })
+                    .collect();
+                Expr { kind: ExprKind::Record { name, fields }, span }
+            }
+            Rule::call => {
+                let mut it = p.into_inner();
+                let func = it.next().map(ident).unwrap_or(Ident { name: String::new(), span });
+                let args = it
+                    .map(|a| {
+                        let aspan = span_of(&a);
+                        let mut label = None;
+                        let mut value = None;
+                        for d in a.into_inner() {
+                            match d.as_rule() {
+                                Rule::label => label = Some(ident(d)),
+                                Rule::expr => value = Some(self.expr(d)),
+                                _ => {}
+                            }
+                        }
+                        Arg { label, value: value.unwrap_or_else(|| placeholder(aspan)) }
+                    })
+                    .collect();
+                Expr { kind: ExprKind::Call { func, args }, span }
+            }
+            _ => {
+                // Any other expression-level rule has exactly one meaningful child.
+                let inner = p.into_inner().next();
+                self.opt_expr(inner, span)
+            }
+        }
+    }
+
+    fn arm(&mut self, p: P) -> Arm {
+        let span = span_of(&p);
+        let mut pattern = Pattern::Else(span);
+        let mut guard = None;
+        let mut body = None;
+        for c in p.into_inner() {
+            match c.as_rule() {
+                Rule::else_pat => pattern = Pattern::Else(span_of(&c)),
+                Rule::pattern => {
+                    if let Some(inner) = c.into_inner().next() {
+                        let pspan = span_of(&inner);
+                        pattern = match inner.as_rule() {
+                            Rule::range_pat => {
+                                let r = self.range(inner);
+                                Pattern::Range(r)
+                            }
+                            Rule::cmp_pat => {
+                                let mut it = inner.into_inner();
+                                let op = it.next().map(|o| bin_op(o.as_str())).unwrap_or(BinOp::Eq);
+                                let v = self.opt_expr(it.next(), pspan);
+                                Pattern::Compare(op, v, pspan)
+                            }
+                            _ => Pattern::Value(self.expr(inner)),
+                        };
+                    }
+                }
+                Rule::guard => guard = c.into_inner().find(|d| d.as_rule() == Rule::expr).map(|e| self.expr(e)),
+                Rule::expr => body = Some(self.expr(c)),
+                _ => {}
+            }
+        }
+        Arm { pattern, guard, body: body.unwrap_or_else(|| placeholder(span)), span }
+    }
+
+    fn quantity(&mut self, p: P) -> Expr {
+        let span = span_of(&p);
+        let mut it = p.into_inner();
+        let num = it.next().map(|n| n.as_str().replace('_', "")).unwrap_or_default();
+        let (int_part, frac_part) = num.split_once('.').unwrap_or((&num, ""));
+        let scale = frac_part.len() as u32;
+        let digits: Option<i128> = format!("{int_part}{frac_part}").parse().ok();
+        let digits = match digits {
+            Some(d) if scale <= 18 && d <= i64::MAX as i128 * 10_000 => d,
+            _ => {
+                self.diags.push(Diagnostic::new(
+                    &codes::BAD_LITERAL,
+                    format!("the number `{num}` is too large or too precise"),
+                    span,
+                    "at most 18 decimal places and 23 digits",
+                ));
+                0
+            }
+        };
+        let (unit, period) = match it.next() {
+            None => (Unit::None, None),
+            Some(u) => {
+                let text = u.as_str();
+                let period = if text.ends_with("/month") || text.ends_with("/月") {
+                    Some(Period::Month)
+                } else if text.ends_with("/year") || text.ends_with("/年") {
+                    Some(Period::Year)
+                } else {
+                    None
+                };
+                let base = text.split('/').next().unwrap_or(text);
+                let unit = match base {
+                    "%" | "％" => Unit::Percent,
+                    "yuan" | "元" => Unit::Yuan,
+                    "fen" | "分" => Unit::Fen,
+                    "years" | "year" | "年" => Unit::Years,
+                    _ => Unit::Months,
+                };
+                (unit, period)
+            }
+        };
+        Expr { kind: ExprKind::Number { digits, scale, unit, period }, span }
+    }
+}
+
+fn placeholder(span: Span) -> Expr {
+    Expr { kind: ExprKind::Bool(false), span }
+}
+
+fn binary(op: BinOp, a: Expr, b: Expr) -> Expr {
+    let span = a.span.to(b.span);
+    Expr { kind: ExprKind::Binary(op, Box::new(a), Box::new(b)), span }
+}
+
+fn bin_op(s: &str) -> BinOp {
+    match s {
+        "+" => BinOp::Add,
+        "-" => BinOp::Sub,
+        "*" | "×" => BinOp::Mul,
+        "/" | "÷" => BinOp::Div,
+        "==" => BinOp::Eq,
+        "!=" => BinOp::Ne,
+        "<" => BinOp::Lt,
+        "<=" => BinOp::Le,
+        ">" => BinOp::Gt,
+        ">=" => BinOp::Ge,
+        "and" => BinOp::And,
+        _ => BinOp::Or,
+    }
+}

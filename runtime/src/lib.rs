@@ -1,0 +1,92 @@
+//! The batch runtime: runs any compiled [`Kernel`] over Parquet or CSV files of records, in
+//! parallel, exactly, with every input row accounted for.
+//!
+//! The runtime knows nothing of the Pol language: it sees a kernel's [`KernelSignature`] (typed
+//! input and output columns with declared domains, and aggregate requirements) and calls
+//! [`Kernel::eval_batch`]. The interpreter and the JIT plug in alike.
+//!
+//! # Entry points
+//! - [`run`] with [`RunOptions`]: input file → output file, error ledger, summary JSON.
+//! - [`eval_record_batch`]: the same validation and evaluation over an in-memory Arrow batch.
+//! - [`generate`]: a deterministic synthetic population for a list of input columns.
+//! - [`read_columns`], [`measure_io_floor`]: measurements for `pol bench`.
+//!
+//! # Input (matched by column name; extra columns are ignored)
+//! Every needed column's presence and type is checked before any work; one error lists every
+//! problem. Parquet columns must have these Arrow types:
+//!
+//! | Pol type | accepted Arrow types | `i64` cell |
+//! |---|---|---|
+//! | Int, Months | any integer type | the value |
+//! | Bool | Boolean | 0 / 1 |
+//! | Date | Date32 | days since 1970-01-01 |
+//! | Money | Decimal32/64/128 with scale ≤ 2 | fen |
+//! | Decimal{s} | Decimal32/64/128 with scale ≤ s | value × 10^s |
+//! | Enum | Utf8, LargeUtf8, Utf8View, or a dictionary of those, holding variant names | variant index |
+//!
+//! Money is never read from an integer column: whether such a column holds yuan or fen cannot
+//! be known, so it is a type error (cast it to `decimal(p, 2)`). Nothing is read through floats.
+//!
+//! A CSV file must have a header row. Its cells are parsed as text: integers; `true`/`false`
+//! (any case); dates `YYYY-MM-DD`; money and decimals as decimal text (`3265.40`, `-0.5`, at most
+//! the type's scale of non-zero fraction digits, parsed exactly); enum variant names. Whitespace
+//! around a cell is ignored and an empty cell is a missing value. A malformed CSV file (wrong
+//! number of fields) fails the run.
+//!
+//! # Row validation and the error ledger
+//! A row goes to the ledger instead of the output when a needed cell is missing (`V0001`), is
+//! outside its column's declared domain (`V0002`), cannot be read or represented exactly
+//! (`V0003`: unparseable text, unknown variant, money with more than 2 places, an integer
+//! beyond 64 bits), when the kernel reports a fault (its own code, `R000x`, and rule), or when a
+//! result cannot be written in its output type (`V0004`, e.g. money beyond Decimal128(18, 2)).
+//! Only a row's first problem is recorded (input columns in signature order). The ledger format
+//! is described in [`ledger`]; row numbers are 1-based record numbers. Every run checks
+//! `rows_in = rows_out + rows_in_ledger` and fails if it does not hold.
+//!
+//! # Output
+//! Parquet (`.parquet`, `.pq`) or CSV (`.csv`) by extension: the id columns (the inputs marked
+//! `is_id`, values as read, written in their type's output form) then every kernel output:
+//! Int/Months as Int64, Bool as Boolean, Date as Date32, Money as Decimal128(18, 2),
+//! Decimal{s} as Decimal128(18, s), Enum as Utf8; no column is nullable. Rows keep the input
+//! order, and the bytes are the same whatever the thread count and batch size. Parquet settings:
+//! [`parquet_writer_properties`].
+//!
+//! Every file (output, ledger, summary) is written under a temporary name in its directory,
+//! synced, then renamed; a failed run removes its temporary files, so no partial file ever has a
+//! final name (a file already there from an earlier run is left as it was). When an aggregate
+//! requirement is broken and [`RunOptions::warn_aggregates`] is off, the output is *not*
+//! created, the ledger and the summary are (the summary says which requirement failed and
+//! `output_written: false`), and [`run`] returns [`RuntimeError::AggregatesFailed`].
+//!
+//! # Parallelism
+//! Batches are decoded by one reader thread, evaluated on a local rayon pool of
+//! [`RunOptions::threads`] threads, and written in order by the calling thread; at most
+//! `2 × threads + 2` batches are in flight, so memory does not grow with the row count.
+
+mod aggregate;
+mod atomic;
+mod bench;
+mod error;
+mod eval;
+mod generate;
+pub mod ledger;
+mod read;
+mod run;
+mod schema;
+mod summary;
+mod validate;
+mod value;
+mod write;
+
+pub use aggregate::AggregateResult;
+pub use bench::{ColumnsInMemory, IoFloor, measure_io_floor, read_columns};
+pub use error::{RuntimeError, SchemaProblem};
+pub use eval::{BatchEvaluation, CODE_UNWRITABLE, eval_record_batch};
+pub use generate::{GenerateReport, default_domain, generate};
+pub use ledger::RowError;
+pub use pol_kernel::{ColumnSpec, ColumnType, Kernel, KernelSignature};
+pub use run::{DEFAULT_BATCH_ROWS, RunOptions, run};
+pub use schema::{FileFormat, output_type};
+pub use summary::RunSummary;
+pub use validate::{CODE_BAD_VALUE, CODE_MISSING, CODE_OUT_OF_DOMAIN};
+pub use write::{ROW_GROUP_ROWS, WRITE_ALIGN, parquet_writer_properties};

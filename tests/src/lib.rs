@@ -1,0 +1,1 @@
+//! Fixture-driven tests live in `tests/*.rs`; this library is empty on purpose.
