@@ -1,0 +1,126 @@
+//! The runtime's error type: every failure names the file it concerns and what is wrong with it.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::summary::RunSummary;
+
+/// One reason why an input file does not fit a kernel's signature.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SchemaProblem {
+    /// A column the kernel needs is absent.
+    MissingColumn { column: String, expected: String },
+    /// A column is present but its type cannot carry the kernel's type.
+    WrongType { column: String, expected: String, found: String },
+    /// The file has more than one column of this name.
+    DuplicateColumn { column: String },
+}
+
+impl fmt::Display for SchemaProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SchemaProblem::MissingColumn { column, expected } => {
+                write!(f, "missing column `{column}` (expected {expected})")
+            }
+            SchemaProblem::WrongType { column, expected, found } => {
+                write!(f, "column `{column}` has type {found}, expected {expected}")
+            }
+            SchemaProblem::DuplicateColumn { column } => {
+                write!(f, "column `{column}` appears more than once")
+            }
+        }
+    }
+}
+
+/// Everything that can make a run, a generation or a measurement fail.
+#[derive(Debug)]
+pub enum RuntimeError {
+    /// The input's columns do not fit the kernel; found before any work is done.
+    Schema { file: PathBuf, problems: Vec<SchemaProblem> },
+    /// The file name has no extension the runtime can read or write.
+    UnsupportedFormat { file: PathBuf, role: &'static str },
+    /// Reading, writing, syncing or renaming a file failed.
+    Io { file: PathBuf, action: &'static str, source: std::io::Error },
+    /// Arrow (CSV decoding and encoding, array construction) reported an error.
+    Arrow { file: PathBuf, source: arrow::error::ArrowError },
+    /// The Parquet reader or writer reported an error.
+    Parquet { file: PathBuf, source: parquet::errors::ParquetError },
+    /// The options or the arguments cannot be used (message says why).
+    Invalid { message: String },
+    /// `rows_in = rows_out + rows_in_ledger` did not hold: a row was lost or duplicated.
+    RowCountMismatch { rows_in: u64, rows_out: u64, rows_in_ledger: u64 },
+    /// An aggregate sum went beyond 128 bits; the run cannot decide its requirements exactly.
+    AggregateOverflow { slot: String },
+    /// One or more aggregate requirements were broken. The output file was not created; the
+    /// ledger and the summary were (the summary records which requirement failed).
+    AggregatesFailed { summary: Box<RunSummary> },
+}
+
+impl RuntimeError {
+    pub(crate) fn io(file: impl Into<PathBuf>, action: &'static str, source: std::io::Error) -> Self {
+        RuntimeError::Io { file: file.into(), action, source }
+    }
+    pub(crate) fn arrow(file: impl Into<PathBuf>, source: arrow::error::ArrowError) -> Self {
+        RuntimeError::Arrow { file: file.into(), source }
+    }
+    pub(crate) fn parquet(file: impl Into<PathBuf>, source: parquet::errors::ParquetError) -> Self {
+        RuntimeError::Parquet { file: file.into(), source }
+    }
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
+        RuntimeError::Invalid { message: message.into() }
+    }
+}
+
+impl fmt::Display for RuntimeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RuntimeError::Schema { file, problems } => {
+                write!(f, "input `{}` does not fit the kernel:", file.display())?;
+                for problem in problems {
+                    write!(f, "\n  - {problem}")?;
+                }
+                Ok(())
+            }
+            RuntimeError::UnsupportedFormat { file, role } => write!(
+                f,
+                "{role} `{}`: unsupported file extension (use .parquet or .csv)",
+                file.display()
+            ),
+            RuntimeError::Io { file, action, source } => {
+                write!(f, "cannot {action} `{}`: {source}", file.display())
+            }
+            RuntimeError::Arrow { file, source } => write!(f, "`{}`: {source}", file.display()),
+            RuntimeError::Parquet { file, source } => write!(f, "`{}`: {source}", file.display()),
+            RuntimeError::Invalid { message } => f.write_str(message),
+            RuntimeError::RowCountMismatch { rows_in, rows_out, rows_in_ledger } => write!(
+                f,
+                "internal error: {rows_in} rows read but {rows_out} written and {rows_in_ledger} in the ledger"
+            ),
+            RuntimeError::AggregateOverflow { slot } => {
+                write!(f, "aggregate requirement of `{slot}`: sums too large to compare exactly")
+            }
+            RuntimeError::AggregatesFailed { summary } => {
+                write!(f, "aggregate requirement broken; output `{}` not written:", summary.output)?;
+                for agg in summary.aggregates.iter().filter(|a| !a.holds) {
+                    write!(
+                        f,
+                        "\n  - {}: `{}` ({}): {} vs {}",
+                        agg.slot, agg.text, agg.origin, agg.lhs, agg.rhs
+                    )?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for RuntimeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RuntimeError::Io { source, .. } => Some(source),
+            RuntimeError::Arrow { source, .. } => Some(source),
+            RuntimeError::Parquet { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! Evaluating one record batch: validation, the kernel call, the split of rows between the output
+//! and the ledger, and the batch's aggregate sums. Also the public Arrow-level entry point.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, make_array};
+use arrow::buffer::NullBuffer;
+use arrow::datatypes::{Field, Schema, SchemaRef};
+use arrow::record_batch::{RecordBatch, RecordBatchOptions};
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+use pol_kernel::{Kernel, KernelSignature, ROW_OK, RowErrorInfo, RowStatus};
+
+use crate::aggregate::{SideSums, add_batch};
+use crate::error::RuntimeError;
+use crate::ledger::RowError;
+use crate::read::BoundInput;
+use crate::schema::{ColumnFrom, OutputColumn, bind_inputs, output_columns, output_schema, output_type};
+use crate::validate::convert_batch;
+use crate::write::{build_array, representable};
+
+/// Code of a row whose result cannot be written in its output type (e.g. money beyond
+/// `Decimal128(18, 2)`, an enum index with no variant).
+pub const CODE_UNWRITABLE: &str = "V0004";
+
+/// What one batch contributes to a run.
+pub(crate) struct BatchOutcome {
+    pub rows_in: usize,
+    /// The rows that evaluated, in input order, in the output schema.
+    pub output: RecordBatch,
+    /// The rows that did not, in input order.
+    pub ledger: Vec<RowError>,
+    pub sums: Vec<SideSums>,
+}
+
+/// A batch after the kernel ran, before the output is assembled.
+struct Evaluated {
+    inputs: Vec<Vec<i64>>,
+    outputs: Vec<Vec<i64>>,
+    kept: Vec<bool>,
+    all_kept: bool,
+    ledger: Vec<RowError>,
+    sums: Vec<SideSums>,
+}
+
+/// Evaluates batches of one input layout with one kernel.
+pub(crate) struct Evaluator<'k> {
+    kernel: &'k dyn Kernel,
+    bound: Vec<BoundInput>,
+    columns: Vec<OutputColumn>,
+    schema: SchemaRef,
+}
+
+impl<'k> Evaluator<'k> {
+    pub fn new(kernel: &'k dyn Kernel, bound: Vec<BoundInput>) -> Self {
+        let columns = output_columns(kernel.signature());
+        let schema = output_schema(&columns);
+        Evaluator { kernel, bound, columns, schema }
+    }
+
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn sig(&self) -> &KernelSignature {
+        self.kernel.signature()
+    }
+
+    /// Validates and evaluates `batch`, whose first row is record `first_row` (1-based).
+    fn evaluate(&self, batch: &RecordBatch, first_row: u64) -> Evaluated {
+        let sig = self.sig();
+        let n = batch.num_rows();
+        let conv = convert_batch(batch, &sig.inputs, &self.bound);
+        let mut outputs: Vec<Vec<i64>> = vec![vec![0; n]; sig.outputs.len()];
+        let mut status: Vec<RowStatus> = vec![ROW_OK; n];
+        {
+            let ins: Vec<&[i64]> = conv.columns.iter().map(Vec::as_slice).collect();
+            let mut outs: Vec<&mut [i64]> = outputs.iter_mut().map(Vec::as_mut_slice).collect();
+            self.kernel.eval_batch(&ins, &mut outs, &mut status);
+        }
+        let mut kept = vec![true; n];
+        let mut ledger = Vec::new();
+        let mut described: BTreeMap<RowStatus, RowErrorInfo> = BTreeMap::new();
+        let mut ids: Option<Vec<ArrayFormatter<'_>>> = None;
+        for row in 0..n {
+            let error = if let Some(fault) = conv.faults.get(&row) {
+                Some((fault.code.to_string(), String::new(), fault.column.clone(), fault.message.clone()))
+            } else if status[row] != ROW_OK {
+                let info = described
+                    .entry(status[row])
+                    .or_insert_with(|| self.kernel.describe_error(status[row]));
+                Some((info.code.to_string(), info.rule.clone(), String::new(), info.message.clone()))
+            } else {
+                self.unwritable(&outputs, row)
+            };
+            let Some((code, rule, column, message)) = error else { continue };
+            kept[row] = false;
+            let formatters = ids.get_or_insert_with(|| self.id_formatters(batch));
+            let ids = formatters
+                .iter()
+                .map(|f| f.value(row).to_string())
+                .collect();
+            ledger.push(RowError { row: first_row + row as u64, ids, code, rule, column, message });
+        }
+        let all_kept = ledger.is_empty();
+        let mut sums = vec![SideSums::default(); sig.aggregates.len()];
+        add_batch(sig, &conv.columns, &outputs, &|i| kept[i], &mut sums);
+        Evaluated { inputs: conv.columns, outputs, kept, all_kept, ledger, sums }
+    }
+
+    /// Formatters of the id columns' cells as read (an empty string for a null cell).
+    fn id_formatters<'b>(&self, batch: &'b RecordBatch) -> Vec<ArrayFormatter<'b>> {
+        let sig = self.sig();
+        static OPTIONS: FormatOptions<'static> = FormatOptions::new();
+        sig.inputs
+            .iter()
+            .zip(&self.bound)
+            .filter(|(spec, _)| spec.is_id)
+            .filter_map(|(_, b)| ArrayFormatter::try_new(batch.column(b.column).as_ref(), &OPTIONS).ok())
+            .collect()
+    }
+
+    /// The first output cell of `row` that its type cannot hold, as a ledger entry.
+    fn unwritable(&self, outputs: &[Vec<i64>], row: usize) -> Option<(String, String, String, String)> {
+        let sig = self.sig();
+        sig.outputs.iter().zip(outputs).find_map(|(spec, col)| {
+            let v = col[row];
+            (!representable(&spec.ty, v)).then(|| {
+                (
+                    CODE_UNWRITABLE.to_string(),
+                    spec.name.clone(),
+                    spec.name.clone(),
+                    format!(
+                        "output `{}`: value {} cannot be written as {}",
+                        spec.name,
+                        crate::value::format_value(&spec.ty, v),
+                        output_type(&spec.ty)
+                    ),
+                )
+            })
+        })
+    }
+
+    /// Evaluates `batch` for a run: the output holds the kept rows only.
+    pub fn run_batch(&self, batch: &RecordBatch, first_row: u64) -> Result<BatchOutcome, RuntimeError> {
+        let mut ev = self.evaluate(batch, first_row);
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.columns.len());
+        for col in &self.columns {
+            let source = match col.from {
+                ColumnFrom::Input(i) => &mut ev.inputs[i],
+                ColumnFrom::Output(j) => &mut ev.outputs[j],
+            };
+            let values = if ev.all_kept {
+                std::mem::take(source)
+            } else {
+                source.iter().zip(&ev.kept).filter(|(_, k)| **k).map(|(v, _)| *v).collect()
+            };
+            arrays.push(build_array(&col.spec.ty, values).map_err(|e| RuntimeError::invalid(e.to_string()))?);
+        }
+        let rows = arrays.first().map_or(ev.kept.iter().filter(|k| **k).count(), |a| a.len());
+        let options = RecordBatchOptions::new().with_row_count(Some(rows));
+        let output = RecordBatch::try_new_with_options(self.schema.clone(), arrays, &options)
+            .map_err(|e| RuntimeError::invalid(format!("internal error: {e}")))?;
+        Ok(BatchOutcome { rows_in: batch.num_rows(), output, ledger: ev.ledger, sums: ev.sums })
+    }
+}
+
+/// The result of [`eval_record_batch`].
+#[derive(Debug)]
+pub struct BatchEvaluation {
+    /// One column per kernel output (types as in output files), one row per input row; the cells
+    /// of a row that failed are null.
+    pub outputs: RecordBatch,
+    /// The rows that failed, in order; `row` is the 1-based row number within the batch.
+    pub errors: Vec<RowError>,
+}
+
+/// Evaluates `kernel` over an in-memory Arrow batch, with the same type rules, validation and
+/// error codes as a file run (for callers such as DataFusion that hold Arrow data already).
+///
+/// Columns are matched by name; a schema mismatch is an error naming every problem.
+pub fn eval_record_batch(kernel: &dyn Kernel, batch: &RecordBatch) -> Result<BatchEvaluation, RuntimeError> {
+    let sig = kernel.signature();
+    let place = std::path::Path::new("<record batch>");
+    let bindings = bind_inputs(place, batch.schema_ref(), &sig.inputs, false)?;
+    let bound = bindings
+        .into_iter()
+        .map(|b| BoundInput { column: b.file_index, source: b.source })
+        .collect();
+    let evaluator = Evaluator::new(kernel, bound);
+    let mut ev = evaluator.evaluate(batch, 1);
+    let nulls = (!ev.all_kept).then(|| NullBuffer::from(ev.kept.clone()));
+    let mut arrays = Vec::with_capacity(sig.outputs.len());
+    let mut fields = Vec::with_capacity(sig.outputs.len());
+    for (spec, values) in sig.outputs.iter().zip(ev.outputs.iter_mut()) {
+        let array = build_array(&spec.ty, std::mem::take(values)).map_err(|e| RuntimeError::arrow(place, e))?;
+        let array = match &nulls {
+            None => array,
+            Some(nulls) => {
+                let data = array.to_data().into_builder().nulls(Some(nulls.clone()));
+                make_array(data.build().map_err(|e| RuntimeError::arrow(place, e))?)
+            }
+        };
+        fields.push(Field::new(spec.name.clone(), output_type(&spec.ty), array.null_count() > 0));
+        arrays.push(array);
+    }
+    let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+    let outputs = RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), arrays, &options)
+        .map_err(|e| RuntimeError::arrow(place, e))?;
+    Ok(BatchEvaluation { outputs, errors: ev.ledger })
+}

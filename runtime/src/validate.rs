@@ -1,0 +1,306 @@
+//! Per-row validation: turns the Arrow cells of a batch into the kernel's `i64` cells, and sends
+//! every row with a missing, unparseable, inexact or out-of-domain cell to the ledger.
+//!
+//! A faulty cell is replaced by an in-domain placeholder so that the kernel can still run over the
+//! whole batch (its result for that row is discarded); only the first fault of a row is kept.
+
+use std::collections::BTreeMap;
+
+use arrow::array::{Array, ArrayAccessor, AsArray};
+use arrow::datatypes::{
+    DataType, Decimal32Type, Decimal64Type, Decimal128Type, Int8Type, Int16Type, Int32Type,
+    Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+};
+use arrow::record_batch::RecordBatch;
+use arrow::datatypes::ArrowNativeType;
+use pol_kernel::{ColumnSpec, ColumnType};
+
+use crate::read::BoundInput;
+use crate::schema::Source;
+use crate::value::{DecimalParseError, format_domain, format_value, parse_date, parse_decimal};
+
+/// Code of a row with no value in a needed column.
+pub const CODE_MISSING: &str = "V0001";
+/// Code of a row with a value outside its column's declared domain.
+pub const CODE_OUT_OF_DOMAIN: &str = "V0002";
+/// Code of a row with a value that cannot be read as, or represented exactly in, its type.
+pub const CODE_BAD_VALUE: &str = "V0003";
+
+/// Why one row cannot be evaluated, found before the kernel runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct InputFault {
+    pub code: &'static str,
+    pub column: String,
+    pub message: String,
+}
+
+/// A batch in the kernel's representation, with the rows that must not reach the output.
+pub(crate) struct Converted {
+    pub columns: Vec<Vec<i64>>,
+    /// Faulty rows by index in the batch; the first fault of each row.
+    pub faults: BTreeMap<usize, InputFault>,
+}
+
+/// One cell as read, before the domain check.
+enum Cell {
+    Value(i64),
+    Missing,
+    /// The text of the message after "column `x`: ".
+    Bad(String),
+}
+
+/// Converts every kernel input of `batch`.
+pub(crate) fn convert_batch(
+    batch: &RecordBatch,
+    inputs: &[ColumnSpec],
+    bound: &[BoundInput],
+) -> Converted {
+    let mut faults = BTreeMap::new();
+    let columns = inputs
+        .iter()
+        .zip(bound)
+        .map(|(spec, b)| convert_column(batch.column(b.column).as_ref(), spec, &b.source, &mut faults))
+        .collect();
+    Converted { columns, faults }
+}
+
+/// An in-domain value standing in for a faulty cell.
+fn placeholder(spec: &ColumnSpec) -> i64 {
+    match spec.domain {
+        Some((lo, hi)) if lo <= 0 && 0 <= hi => 0,
+        Some((lo, _)) => lo,
+        None => 0,
+    }
+}
+
+fn convert_column(
+    array: &dyn Array,
+    spec: &ColumnSpec,
+    source: &Source,
+    faults: &mut BTreeMap<usize, InputFault>,
+) -> Vec<i64> {
+    let n = array.len();
+    let mut out = Vec::with_capacity(n);
+    let mut sink = CellSink { spec, out: &mut out, faults, placeholder: placeholder(spec) };
+    macro_rules! integers {
+        ($t:ty) => {{
+            let a = array.as_primitive::<$t>();
+            for i in 0..n {
+                sink.push(i, if a.is_null(i) {
+                    Cell::Missing
+                } else {
+                    let v = a.value(i);
+                    match v.to_i64() {
+                        Some(v) => Cell::Value(v),
+                        None => Cell::Bad(format!("{v} is beyond the 64-bit integer range")),
+                    }
+                });
+            }
+        }};
+    }
+    macro_rules! decimals {
+        ($t:ty, $scale:expr) => {{
+            let a = array.as_primitive::<$t>();
+            let target = crate::value::scale_of(&spec.ty);
+            let factor = 10i128.pow(target.saturating_sub($scale));
+            for i in 0..n {
+                sink.push(i, if a.is_null(i) {
+                    Cell::Missing
+                } else {
+                    let raw = i128::from(a.value(i));
+                    match raw.checked_mul(factor).and_then(|v| i64::try_from(v).ok()) {
+                        Some(v) => Cell::Value(v),
+                        None => Cell::Bad(format!(
+                            "{} is too large",
+                            crate::value::format_decimal(raw, $scale)
+                        )),
+                    }
+                });
+            }
+        }};
+    }
+    match (source, array.data_type()) {
+        (Source::Integer, DataType::Int8) => integers!(Int8Type),
+        (Source::Integer, DataType::Int16) => integers!(Int16Type),
+        (Source::Integer, DataType::Int32) => integers!(Int32Type),
+        (Source::Integer, DataType::Int64) => integers!(Int64Type),
+        (Source::Integer, DataType::UInt8) => integers!(UInt8Type),
+        (Source::Integer, DataType::UInt16) => integers!(UInt16Type),
+        (Source::Integer, DataType::UInt32) => integers!(UInt32Type),
+        (Source::Integer, DataType::UInt64) => integers!(UInt64Type),
+        (Source::Decimal { scale }, DataType::Decimal32(..)) => decimals!(Decimal32Type, *scale),
+        (Source::Decimal { scale }, DataType::Decimal64(..)) => decimals!(Decimal64Type, *scale),
+        (Source::Decimal { scale }, DataType::Decimal128(..)) => decimals!(Decimal128Type, *scale),
+        (Source::Boolean, DataType::Boolean) => {
+            let a = array.as_boolean();
+            for i in 0..n {
+                let cell = if a.is_null(i) { Cell::Missing } else { Cell::Value(i64::from(a.value(i))) };
+                sink.push(i, cell);
+            }
+        }
+        (Source::Date32, DataType::Date32) => {
+            let a = array.as_primitive::<arrow::datatypes::Date32Type>();
+            for i in 0..n {
+                let cell = if a.is_null(i) { Cell::Missing } else { Cell::Value(i64::from(a.value(i))) };
+                sink.push(i, cell);
+            }
+        }
+        (Source::Names | Source::Text, DataType::Utf8) => text_cells(array.as_string::<i32>(), &mut sink),
+        (Source::Names | Source::Text, DataType::LargeUtf8) => {
+            text_cells(array.as_string::<i64>(), &mut sink)
+        }
+        (Source::Names | Source::Text, DataType::Utf8View) => {
+            text_cells(array.as_string_view(), &mut sink)
+        }
+        (Source::Names, DataType::Dictionary(..)) => dictionary_cells(array, &mut sink),
+        (_, other) => {
+            // The schema check admits no other combination; keep every row accounted for anyway.
+            for i in 0..n {
+                sink.push(i, Cell::Bad(format!("cannot read a {other} cell")));
+            }
+        }
+    }
+    out
+}
+
+/// Collects converted cells, checking domains and recording faults.
+struct CellSink<'a> {
+    spec: &'a ColumnSpec,
+    out: &'a mut Vec<i64>,
+    faults: &'a mut BTreeMap<usize, InputFault>,
+    placeholder: i64,
+}
+
+impl CellSink<'_> {
+    #[inline]
+    fn push(&mut self, row: usize, cell: Cell) {
+        let fault = match cell {
+            Cell::Value(v) => match self.spec.domain {
+                Some((lo, hi)) if v < lo || v > hi => Some((
+                    crate::validate::CODE_OUT_OF_DOMAIN,
+                    format!(
+                        "column `{}`: value {} is outside the declared domain {}",
+                        self.spec.name,
+                        format_value(&self.spec.ty, v),
+                        format_domain(&self.spec.ty, (lo, hi))
+                    ),
+                )),
+                _ => {
+                    self.out.push(v);
+                    return;
+                }
+            },
+            Cell::Missing => {
+                Some((CODE_MISSING, format!("column `{}` has no value", self.spec.name)))
+            }
+            Cell::Bad(why) => Some((CODE_BAD_VALUE, format!("column `{}`: {why}", self.spec.name))),
+        };
+        self.out.push(self.placeholder);
+        if let Some((code, message)) = fault {
+            self.faults.entry(row).or_insert(InputFault {
+                code,
+                column: self.spec.name.clone(),
+                message,
+            });
+        }
+    }
+}
+
+fn text_cells<'a, A: ArrayAccessor<Item = &'a str>>(array: A, sink: &mut CellSink<'_>) {
+    for i in 0..array.len() {
+        let cell = if array.is_null(i) { Cell::Missing } else { parse_text(&sink.spec.ty, array.value(i)) };
+        sink.push(i, cell);
+    }
+}
+
+fn dictionary_cells(array: &dyn Array, sink: &mut CellSink<'_>) {
+    let Some(dict) = array.as_any_dictionary_opt() else {
+        for i in 0..array.len() {
+            sink.push(i, Cell::Bad("cannot read the dictionary column".into()));
+        }
+        return;
+    };
+    let values = dict.values();
+    // Each distinct string is looked up once, then every row copies its entry.
+    let lookup: Vec<Option<Result<i64, String>>> = match values.data_type() {
+        DataType::Utf8 => dictionary_entries(values.as_string::<i32>(), &sink.spec.ty),
+        DataType::LargeUtf8 => dictionary_entries(values.as_string::<i64>(), &sink.spec.ty),
+        DataType::Utf8View => dictionary_entries(values.as_string_view(), &sink.spec.ty),
+        _ => vec![None; values.len()],
+    };
+    let keys = dict.normalized_keys();
+    for (i, key) in keys.iter().enumerate() {
+        let cell = match lookup.get(*key) {
+            _ if array.is_null(i) => Cell::Missing,
+            Some(Some(Ok(v))) => Cell::Value(*v),
+            Some(Some(Err(why))) => Cell::Bad(why.clone()),
+            _ => Cell::Missing,
+        };
+        sink.push(i, cell);
+    }
+}
+
+fn dictionary_entries<'a, A: ArrayAccessor<Item = &'a str>>(
+    values: A,
+    ty: &ColumnType,
+) -> Vec<Option<Result<i64, String>>> {
+    (0..values.len())
+        .map(|i| {
+            if values.is_null(i) {
+                return None;
+            }
+            match parse_text(ty, values.value(i)) {
+                Cell::Value(v) => Some(Ok(v)),
+                Cell::Bad(why) => Some(Err(why)),
+                Cell::Missing => None,
+            }
+        })
+        .collect()
+}
+
+/// Parses one text cell as a value of `ty`. Surrounding ASCII whitespace is ignored; an empty
+/// cell is a missing value.
+fn parse_text(ty: &ColumnType, raw: &str) -> Cell {
+    let text = raw.trim_ascii();
+    if text.is_empty() {
+        return Cell::Missing;
+    }
+    let bad = |what: &str| Cell::Bad(format!("`{raw}` is not {what}"));
+    match ty {
+        ColumnType::Int | ColumnType::Months => match text.parse::<i64>() {
+            Ok(v) => Cell::Value(v),
+            Err(_) => bad("a whole number"),
+        },
+        ColumnType::Bool => {
+            if text.eq_ignore_ascii_case("true") {
+                Cell::Value(1)
+            } else if text.eq_ignore_ascii_case("false") {
+                Cell::Value(0)
+            } else {
+                bad("true or false")
+            }
+        }
+        ColumnType::Date => match parse_date(text) {
+            Some(v) => Cell::Value(v),
+            None => bad("a date (YYYY-MM-DD)"),
+        },
+        ColumnType::Money | ColumnType::Decimal { .. } => {
+            let scale = crate::value::scale_of(ty);
+            match parse_decimal(text, scale) {
+                Ok(v) => Cell::Value(v),
+                Err(DecimalParseError::Syntax) => bad("a decimal number"),
+                Err(DecimalParseError::TooPrecise) => Cell::Bad(format!(
+                    "`{raw}` has more than {scale} decimal places and cannot be represented exactly"
+                )),
+                Err(DecimalParseError::TooLarge) => Cell::Bad(format!("`{raw}` is too large")),
+            }
+        }
+        ColumnType::Enum { name, variants } => match variants.iter().position(|v| v == text) {
+            Some(i) => Cell::Value(i as i64),
+            None => Cell::Bad(format!(
+                "`{raw}` is not a variant of enum {name} ({})",
+                variants.join(", ")
+            )),
+        },
+    }
+}

@@ -1,0 +1,109 @@
+//! Every faulty row lands in the ledger with the right code; every other row in the output.
+
+mod common;
+
+use std::fs;
+
+use arrow::array::{Array, AsArray, Int64Array};
+use arrow::datatypes::{Decimal128Type, Int64Type};
+use common::*;
+use pol_runtime::{RunOptions, run};
+
+const LINES: &[&str] = &[
+    "1,1950-06-01,360,3000.00,Enterprise,false,x",
+    "2,1950-06-01,360,,Enterprise,false,x",
+    "3,1950-06-01,721,3000.00,Enterprise,false,x",
+    "4,1950-06-01,360,12.345,Enterprise,false,x",
+    "5,2020-13-01,360,3000,Enterprise,false,x",
+    "6,1950-06-01,360,3000,Army,false,x",
+    "7,1950-06-01,360,3000,Institution,yes,x",
+    "8,1950-06-01,98,3000,Institution,true,x",
+    "9,1950-06-01,360,0,Enterprise,false,x",
+    "10,1950-06-01,360,0.07,Enterprise,false,x",
+    ",1950-06-01,360,3000,Enterprise,false,x",
+    "12,1910-01-01,360,3000,Enterprise,false,x",
+    "abc,1950-06-01,360,3000,Enterprise,false,x",
+    "14, 1950-06-01 ,360,100000.00,Institution,TRUE,\"x, quoted\"",
+    "15,1950-06-01,360,100000.01,Enterprise,false,x",
+];
+
+/// (1-based row, id as read, code, rule, column, a fragment of the message)
+const EXPECTED_LEDGER: &[(&str, &str, &str, &str, &str, &str)] = &[
+    ("2", "2", "V0001", "", "monthly_pension", "has no value"),
+    ("3", "3", "V0002", "", "contribution", "value 721 is outside the declared domain 0 ..= 720"),
+    ("4", "4", "V0003", "", "monthly_pension", "`12.345` has more than 2 decimal places"),
+    ("5", "5", "V0003", "", "birth_date", "`2020-13-01` is not a date"),
+    ("6", "6", "V0003", "", "category", "`Army` is not a variant of enum Category (Enterprise, Institution)"),
+    ("7", "7", "V0003", "", "military_cadre", "`yes` is not true or false"),
+    ("8", "8", "R0001", "pension_adjustment", "", "overflow in rule `pension_adjustment`"),
+    ("9", "9", "R0002", "ratio", "", "division by zero"),
+    ("11", "", "V0001", "", "person_id", "has no value"),
+    ("12", "12", "V0002", "", "birth_date", "1910-01-01 is outside the declared domain 1920-01-01 ..= 2005-12-31"),
+    ("13", "abc", "V0003", "", "person_id", "`abc` is not a whole number"),
+    ("15", "15", "V0002", "", "monthly_pension", "100000.01 is outside the declared domain 0.00 ..= 100000.00"),
+];
+
+#[test]
+fn faulty_rows_go_to_the_ledger_with_their_codes_and_the_rest_to_the_output() {
+    let dir = temp_dir();
+    let input = write_csv(dir.path(), "in.csv", LINES);
+    let mut opts = RunOptions::new(&input, dir.path().join("out.parquet"));
+    opts.threads = Some(2);
+    opts.batch_rows = 4; // several batches, so row numbers cross batch boundaries
+    let kernel = AdjustKernel::new(1, 20);
+    let summary = run(&kernel, &opts).expect("run");
+
+    assert_eq!((summary.rows_in, summary.rows_out, summary.rows_in_ledger), (15, 3, 12));
+    assert_eq!(summary.ledger_by_code.get("V0003"), Some(&5));
+    assert_eq!(summary.ledger_by_code.get("R0001"), Some(&1));
+
+    let ledger = parse_csv(&fs::read_to_string(dir.path().join("out.errors.csv")).expect("ledger"));
+    assert_eq!(ledger[0], ["row", "person_id", "code", "rule", "column", "message"]);
+    assert_eq!(ledger.len() - 1, EXPECTED_LEDGER.len());
+    for (line, (row, id, code, rule, column, fragment)) in ledger[1..].iter().zip(EXPECTED_LEDGER) {
+        assert_eq!(
+            (&line[0][..], &line[1][..], &line[2][..], &line[3][..], &line[4][..]),
+            (*row, *id, *code, *rule, *column),
+            "ledger line {line:?}"
+        );
+        assert!(line[5].contains(fragment), "message {:?} lacks {fragment:?}", line[5]);
+    }
+
+    let batches = read_parquet(&dir.path().join("out.parquet"));
+    let ids: Vec<i64> = batches.iter().flat_map(|b| b.column(0).as_primitive::<Int64Type>().values().to_vec()).collect();
+    assert_eq!(ids, [1, 10, 14]);
+    let adjustment: Vec<i128> =
+        batches.iter().flat_map(|b| b.column(1).as_primitive::<Decimal128Type>().values().to_vec()).collect();
+    let expected: Vec<i128> = [
+        [1, -7154, 360, 300_000, 0, 0],
+        [10, -7154, 360, 7, 0, 0],
+        [14, -7154, 360, 10_000_000, 1, 1],
+    ]
+    .iter()
+    .map(|row| i128::from(AdjustKernel::eval_row(row).expect("row evaluates")[0]))
+    .collect();
+    assert_eq!(adjustment, expected);
+    assert_eq!(batches[0].column(0).as_any().downcast_ref::<Int64Array>().map(|a| a.null_count()), Some(0));
+}
+
+#[test]
+fn the_summary_json_reports_counts_and_aggregates() {
+    let dir = temp_dir();
+    let input = write_csv(dir.path(), "in.csv", LINES);
+    let opts = RunOptions::new(&input, dir.path().join("out.csv"));
+    run(&AdjustKernel::new(1, 20), &opts).expect("run");
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.path().join("out.summary.json")).expect("summary"))
+            .expect("json");
+    assert_eq!(json["rows_in"], 15);
+    assert_eq!(json["rows_out"], 3);
+    assert_eq!(json["rows_in_ledger"], 12);
+    assert_eq!(json["engine"], "test");
+    assert_eq!(json["output_written"], true);
+    let agg = &json["aggregates"][0];
+    assert_eq!(agg["holds"], true);
+    // Σ monthly_pension over the three good rows = 3000.00 + 0.07 + 100000.00 yuan.
+    assert_eq!(agg["rhs_sum"], "103000.07");
+    assert_eq!(agg["rhs"], "5150.0035");
+    assert_eq!(agg["cmp"], "<=");
+}
