@@ -16,12 +16,13 @@ pub(crate) struct SideSums {
     pub rhs: i128,
 }
 
-/// Adds the kept rows of a batch to `sums` (one entry per aggregate).
+/// Adds the kept rows of a batch to `sums` (one entry per aggregate); `kept` is `None` when
+/// every row is kept.
 pub(crate) fn add_batch(
     sig: &KernelSignature,
     inputs: &[Vec<i64>],
     outputs: &[Vec<i64>],
-    kept: &dyn Fn(usize) -> bool,
+    kept: Option<&[bool]>,
     sums: &mut [SideSums],
 ) {
     let column = |r: ColumnRef| -> &[i64] {
@@ -32,7 +33,10 @@ pub(crate) fn add_batch(
     };
     // A batch has far fewer than 2^64 rows, so an i128 batch sum of i64 cells cannot overflow.
     let sum = |col: &[i64]| -> i128 {
-        col.iter().enumerate().filter(|(i, _)| kept(*i)).map(|(_, v)| i128::from(*v)).sum()
+        match kept {
+            None => col.iter().map(|v| i128::from(*v)).sum(),
+            Some(kept) => col.iter().zip(kept).filter(|(_, k)| **k).map(|(v, _)| i128::from(*v)).sum(),
+        }
     };
     for (agg, s) in sig.aggregates.iter().zip(sums.iter_mut()) {
         s.lhs += sum(column(agg.lhs.column));

@@ -104,7 +104,7 @@ impl<'k> Evaluator<'k> {
         }
         let all_kept = ledger.is_empty();
         let mut sums = vec![SideSums::default(); sig.aggregates.len()];
-        add_batch(sig, &conv.columns, &outputs, &|i| kept[i], &mut sums);
+        add_batch(sig, &conv.columns, &outputs, (!all_kept).then_some(kept.as_slice()), &mut sums);
         Evaluated { inputs: conv.columns, outputs, kept, all_kept, ledger, sums }
     }
 

@@ -169,3 +169,16 @@ fn unsupported_extensions_and_shared_paths_are_rejected_up_front() {
     assert!(run(&k, &opts).is_err());
     assert_eq!(listing(dir.path()), ["in.csv"]);
 }
+
+#[test]
+fn an_empty_input_gives_empty_outputs_with_headers() {
+    let dir = temp_dir();
+    let input = write_csv(dir.path(), "in.csv", &[]);
+    let summary = run_with(&input, dir.path().join("out.csv"), 2, 100);
+    assert_eq!((summary.rows_in, summary.rows_out, summary.rows_in_ledger), (0, 0, 0));
+    let text = fs::read_to_string(dir.path().join("out.csv")).expect("output");
+    assert_eq!(text.lines().count(), 1, "header only: {text:?}");
+    let parquet = dir.path().join("out.parquet");
+    run_with(&input, parquet.clone(), 1, 100);
+    assert_eq!(read_parquet(&parquet).iter().map(|b| b.num_rows()).sum::<usize>(), 0);
+}
