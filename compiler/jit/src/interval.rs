@@ -53,12 +53,19 @@ impl Interval {
         Interval { lo: self.lo.min(other.lo), hi: self.hi.max(other.hi) }
     }
 
-    /// The values of `self` that also lie in `outer`; `outer` itself when they do not meet
-    /// (which only happens on paths that always fault).
+    /// The values of `self` that also lie in `outer`. When they do not meet (only on paths
+    /// that always fault before), the point of `outer` nearest to `self`, so that the result
+    /// never needs a wider register than `self`.
     pub fn clamp_to(self, outer: Interval) -> Interval {
         let lo = self.lo.max(outer.lo);
         let hi = self.hi.min(outer.hi);
-        if lo <= hi { Interval { lo, hi } } else { outer }
+        if lo <= hi {
+            Interval { lo, hi }
+        } else if self.hi < outer.lo {
+            Interval::point(outer.lo)
+        } else {
+            Interval::point(outer.hi)
+        }
     }
 
     pub fn add(self, o: Interval) -> Option<Interval> {

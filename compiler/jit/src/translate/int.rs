@@ -194,7 +194,34 @@ impl FunctionTranslator<'_, '_> {
         let wide = x.wide() || y.wide();
         let a = self.at_width(x, wide);
         let b = self.at_width(y, wide);
-        self.builder.ins().icmp(cc, a, b)
+        if !wide || matches!(cc, IntCC::Equal | IntCC::NotEqual) {
+            return self.builder.ins().icmp(cc, a, b);
+        }
+        // Cranelift's optimiser turns `select(a < b, a, b)` on i128 into `smin.i128`, which the
+        // x64 backend cannot lower; an ordering built from the halves avoids the pattern.
+        match cc {
+            IntCC::SignedLessThan => self.less_i128(a, b),
+            IntCC::SignedGreaterThan => self.less_i128(b, a),
+            IntCC::SignedLessThanOrEqual => {
+                let gt = self.less_i128(b, a);
+                self.builder.ins().bxor_imm_s(gt, 1)
+            }
+            _ => {
+                let lt = self.less_i128(a, b);
+                self.builder.ins().bxor_imm_s(lt, 1)
+            }
+        }
+    }
+
+    /// `a < b` (signed) for two i128 registers, from their 64-bit halves.
+    fn less_i128(&mut self, a: Value, b: Value) -> Value {
+        let (a_lo, a_hi) = self.builder.ins().isplit(a);
+        let (b_lo, b_hi) = self.builder.ins().isplit(b);
+        let hi_less = self.builder.ins().icmp(IntCC::SignedLessThan, a_hi, b_hi);
+        let hi_equal = self.builder.ins().icmp(IntCC::Equal, a_hi, b_hi);
+        let lo_less = self.builder.ins().icmp(IntCC::UnsignedLessThan, a_lo, b_lo);
+        let tie_broken = self.builder.ins().band(hi_equal, lo_less);
+        self.builder.ins().bor(hi_less, tie_broken)
     }
 
     /// A condition as the `I64` value 0 or 1.
