@@ -51,14 +51,25 @@ impl JitKernel {
     /// Compiles `program`. Fails only for a program that breaks the IR's invariants or a
     /// machine Cranelift does not support.
     pub fn compile(program: &Program) -> Result<JitKernel, JitError> {
+        JitKernel::compile_capturing(program, None)
+    }
+
+    /// The optimised Cranelift IR of the kernel compiled from `program`, for inspection.
+    pub fn clif(program: &Program) -> Result<String, JitError> {
+        let mut text = String::new();
+        JitKernel::compile_capturing(program, Some(&mut text))?;
+        Ok(text)
+    }
+
+    fn compile_capturing(program: &Program, mut clif: Option<&mut String>) -> Result<JitKernel, JitError> {
         validate::validate(program)?;
-        let code = match NativeCode::compile(program, true) {
+        let code = match NativeCode::compile(program, true, clif.as_deref_mut()) {
             Ok(code) => code,
             // Speculated code with a fault check is a translator bug; branches are always
             // correct, so fall back to them (debug builds stop to make the bug visible).
             Err(JitError::Codegen(m)) if m.contains("speculated") => {
                 debug_assert!(false, "{m}");
-                NativeCode::compile(program, false)?
+                NativeCode::compile(program, false, clif)?
             }
             Err(e) => return Err(e),
         };

@@ -29,8 +29,13 @@ pub(crate) struct NativeCode {
 }
 
 impl NativeCode {
-    /// Compiles `program`; `allow_select` false turns every conditional into a branch.
-    pub fn compile(program: &Program, allow_select: bool) -> Result<NativeCode, JitError> {
+    /// Compiles `program`; `allow_select` false turns every conditional into a branch. When
+    /// `clif` is given it receives the optimised Cranelift IR of the kernel.
+    pub fn compile(
+        program: &Program,
+        allow_select: bool,
+        clif: Option<&mut String>,
+    ) -> Result<NativeCode, JitError> {
         let tables: Vec<TableData> = program.tables.iter().map(TableData::build).collect();
         let mut builder = JITBuilder::with_flags(&[("opt_level", "speed")], default_libcall_names())
             .map_err(|e| JitError::Host(e.to_string()))?;
@@ -70,6 +75,9 @@ impl NativeCode {
             return Err(JitError::Codegen("a fault check was emitted in speculated code".into()));
         }
         module.define_function(kernel_id, &mut ctx).map_err(|e| JitError::Codegen(format!("{e:?}")))?;
+        if let Some(text) = clif {
+            *text = ctx.func.display().to_string();
+        }
         module.clear_context(&mut ctx);
         module.finalize_definitions().map_err(|e| JitError::Codegen(e.to_string()))?;
         let code = module.get_finalized_function(kernel_id);

@@ -8,6 +8,8 @@ use pol_core::ir::*;
 use pol_jit::JitKernel;
 use pol_kernel::Kernel;
 
+pub mod pension;
+
 pub fn b(e: Expr) -> Box<Expr> {
     Box::new(e)
 }
