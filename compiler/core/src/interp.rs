@@ -61,6 +61,18 @@ pub fn eval_output(program: &Program, output: &Output, inputs: &[i64]) -> Result
     frame.block(&output.body)
 }
 
+/// Evaluates a closed block (no inputs needed beyond `inputs`) with `locals` local slots.
+pub fn eval_block(program: &Program, block: &Block, locals: u32, inputs: &[i64]) -> Result<Const, Fault> {
+    let mut frame = Frame { program, inputs, locals: vec![Const::I(0); locals as usize], trace: None };
+    frame.block(block)
+}
+
+/// Like [`eval_block`], recording every traced binding.
+pub fn trace_block(program: &Program, block: &Block, locals: u32, inputs: &[i64], trace: &mut Vec<TraceEntry>) -> Result<Const, Fault> {
+    let mut frame = Frame { program, inputs, locals: vec![Const::I(0); locals as usize], trace: Some(trace) };
+    frame.block(block)
+}
+
 /// Like [`eval_output`], recording every traced binding in evaluation order.
 pub fn trace_output(
     program: &Program,

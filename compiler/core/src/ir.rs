@@ -267,6 +267,16 @@ impl FaultKind {
         }
     }
 
+    /// The diagnostic code registered for this fault.
+    pub fn code_info(self) -> &'static crate::codes::Code {
+        match self {
+            FaultKind::Overflow => &crate::codes::OVERFLOW,
+            FaultKind::DivisionByZero => &crate::codes::DIVISION_BY_ZERO,
+            FaultKind::TableMiss => &crate::codes::TABLE_MISS,
+            FaultKind::InvalidDate => &crate::codes::INVALID_DATE,
+        }
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             FaultKind::Overflow => "arithmetic overflow",

@@ -6,10 +6,14 @@
 //! (checked program at an as-of date → [`ir`]) → [`interp`] (the reference semantics).
 
 pub mod calendar;
+pub mod check;
 pub mod codes;
+pub mod compliance;
 pub mod diagnostic;
 pub mod exact;
 pub mod interp;
 pub mod ir;
+pub mod lower;
 pub mod span;
 pub mod syntax;
+pub mod testing;

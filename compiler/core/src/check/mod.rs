@@ -1,0 +1,923 @@
+//! Name resolution and type checking: AST → [`Module`], with every error of the file reported.
+//!
+//! Items are declared first; rule bodies and parameter values are checked on demand, so a rule
+//! may use another defined later in the file, and a cycle between rules (or parameters) is found
+//! when a rule is reached again while it is still being checked.
+
+mod consts;
+mod expr;
+mod matches;
+pub mod module;
+pub mod types;
+
+pub use consts::{as_frac, fold, literal};
+pub use module::*;
+pub use types::{EnumId, RecordId, Ty};
+
+use crate::codes;
+use crate::diagnostic::Diagnostic;
+use crate::exact::Frac;
+use crate::ir::Const;
+use crate::span::Span;
+use crate::syntax::ast::{self, HeaderKind, Item, RangeKind};
+use std::collections::HashMap;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    Pending,
+    InProgress,
+    Done,
+}
+
+/// The result of checking: the module (usable even with errors, for tooling) and every
+/// diagnostic of the main file, sorted by position.
+pub struct Checked {
+    pub module: Module,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Checks a plain rule file or a framework.
+pub fn check_file(file_name: &str, file: &ast::File) -> Checked {
+    let mut c = Checker::new(Module::default());
+    c.add_file(file_name, file);
+    c.finish()
+}
+
+/// Checks a scheme on top of its already checked framework (whose diagnostics are the
+/// framework's own business). Scheme-specific compliance is [`crate::compliance`]'s job.
+pub fn check_scheme(framework: &Module, file_name: &str, file: &ast::File) -> Checked {
+    let mut c = Checker::new(framework.clone());
+    c.add_file(file_name, file);
+    c.finish()
+}
+
+pub(crate) struct Checker<'a> {
+    pub(crate) m: Module,
+    pub(crate) diags: Vec<Diagnostic>,
+    file: FileIdx,
+    rule_defs: HashMap<u32, (&'a ast::RuleDef, State)>,
+    param_defs: HashMap<u32, (&'a ast::ParamDef, State)>,
+    /// Names a scheme redefined from its framework (compliance reports them).
+    pub(crate) redefinitions: Vec<(String, Span)>,
+    /// The locals of the rule or test being checked.
+    pub(crate) locals: Vec<LocalInfo>,
+    pub(crate) scope: Vec<(String, u32)>,
+}
+
+impl<'a> Checker<'a> {
+    fn new(m: Module) -> Checker<'a> {
+        Checker {
+            m,
+            diags: Vec::new(),
+            file: FileIdx(0),
+            rule_defs: HashMap::new(),
+            param_defs: HashMap::new(),
+            redefinitions: Vec::new(),
+            locals: Vec::new(),
+            scope: Vec::new(),
+        }
+    }
+
+    fn finish(mut self) -> Checked {
+        crate::diagnostic::sort(&mut self.diags);
+        Checked { module: self.m, diagnostics: self.diags }
+    }
+
+    pub(crate) fn error(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    pub(crate) fn loc(&self, span: Span) -> Loc {
+        Loc { file: self.file, span }
+    }
+
+    fn add_file(&mut self, file_name: &str, file: &'a ast::File) {
+        self.file = FileIdx(self.m.files.len() as u32);
+        let (kind, module_name, title, effective) = match &file.header {
+            Some(h) => {
+                let kind = match &h.kind {
+                    HeaderKind::Framework { version } => {
+                        FileKind::Framework { version: version.clone() }
+                    }
+                    HeaderKind::Scheme { implements, version } => FileKind::Scheme {
+                        implements: implements.name.clone(),
+                        version: version.clone(),
+                    },
+                };
+                (kind, h.name.name.clone(), h.title.clone(), Some(h.effective.day))
+            }
+            None => (FileKind::Rules, file_name.to_string(), None, None),
+        };
+        self.m.files.push(FileInfo { name: file_name.to_string(), kind, module_name, title, effective });
+        let is_scheme = matches!(self.m.files[self.file.0 as usize].kind, FileKind::Scheme { .. });
+
+        // Declare types first: records and enums may be used by everything else.
+        for item in &file.items {
+            match item {
+                Item::Enum(e) => self.declare_enum(e),
+                Item::Record(_) => {}
+                _ => {}
+            }
+        }
+        let record_ids: Vec<(usize, Option<RecordId>)> = file
+            .items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| match item {
+                Item::Record(r) => Some((i, self.declare_record_name(r))),
+                _ => None,
+            })
+            .collect();
+        for (i, id) in record_ids {
+            if let (Item::Record(r), Some(id)) = (&file.items[i], id) {
+                self.define_record_fields(id, r);
+            }
+        }
+        for item in &file.items {
+            match item {
+                Item::Param(p) => self.declare_param(p, is_scheme),
+                Item::LocalParam(p) => self.declare_local_param(p, is_scheme),
+                Item::Rule(r) => self.declare_rule(r),
+                _ => {}
+            }
+        }
+        for item in &file.items {
+            if let Item::Table(t) = item {
+                self.define_table(t);
+            }
+        }
+        // Parameter values, then rule bodies, on demand in source order.
+        let params: Vec<u32> = self.param_defs.keys().copied().collect();
+        let mut params = params;
+        params.sort_unstable();
+        for p in params {
+            self.ensure_param(ParamId(p));
+        }
+        let mut rules: Vec<u32> = self.rule_defs.keys().copied().collect();
+        rules.sort_unstable();
+        for r in rules {
+            self.ensure_rule(RuleId(r));
+        }
+        for item in &file.items {
+            match item {
+                Item::Slot(s) => self.define_slot(s, is_scheme),
+                Item::LocalParam(p) => self.check_local_param_bounds(p),
+                Item::Test(t) => self.define_test(t),
+                _ => {}
+            }
+        }
+    }
+
+    /// Registers a global name; reports a duplicate (or, in a scheme, a redefinition of a
+    /// framework name, which compliance turns into C0102).
+    fn claim_name(&mut self, name: &ast::Ident, sym: Symbol) -> bool {
+        if let Some(existing) = self.m.names.get(&name.name) {
+            let existing_file = self.symbol_file(*existing);
+            if existing_file != self.file {
+                self.redefinitions.push((name.name.clone(), name.span));
+                self.error(
+                    Diagnostic::new(
+                        &codes::REDEFINES_NATIONAL,
+                        format!("`{}` is defined by the framework and may not be redefined", name.name),
+                        name.span,
+                        "redefinition of a national definition",
+                    )
+                    .with_note(self.framework_note(*existing)),
+                );
+            } else {
+                let prev = self.symbol_span(*existing);
+                self.error(
+                    Diagnostic::new(
+                        &codes::DUPLICATE,
+                        format!("`{}` is defined twice", name.name),
+                        name.span,
+                        "second definition",
+                    )
+                    .with_label(prev, "first defined here"),
+                );
+            }
+            return false;
+        }
+        self.m.names.insert(name.name.clone(), sym);
+        true
+    }
+
+    pub(crate) fn symbol_loc(&self, sym: Symbol) -> Loc {
+        match sym {
+            Symbol::Enum(e) => self.m.enums[e.0 as usize].loc,
+            Symbol::Record(r) => self.m.records[r.0 as usize].loc,
+            Symbol::Param(p) => self.m.params[p.0 as usize].loc,
+            Symbol::Table(t) => self.m.tables[t.0 as usize].loc,
+            Symbol::Rule(r) => self.m.rules[r.0 as usize].loc,
+        }
+    }
+
+    fn symbol_file(&self, sym: Symbol) -> FileIdx {
+        self.symbol_loc(sym).file
+    }
+
+    fn symbol_span(&self, sym: Symbol) -> Span {
+        self.symbol_loc(sym).span
+    }
+
+    /// "defined in the framework at FILE (line N)" with its citation, for compliance notes.
+    pub(crate) fn framework_note(&self, sym: Symbol) -> String {
+        let loc = self.symbol_loc(sym);
+        let file = &self.m.files[loc.file.0 as usize];
+        let cite = match sym {
+            Symbol::Param(p) => self.m.params[p.0 as usize].cite.clone(),
+            Symbol::Table(t) => self.m.tables[t.0 as usize].cite.clone(),
+            Symbol::Rule(r) => self.m.rules[r.0 as usize].cite.clone(),
+            _ => None,
+        };
+        let mut s = format!("defined nationally in {} ({})", file.name, file.module_name);
+        if let Some(c) = cite {
+            s.push_str(&format!(", {c}"));
+        }
+        s
+    }
+
+    fn declare_enum(&mut self, e: &ast::EnumDef) {
+        let id = EnumId(self.m.enums.len() as u32);
+        if !self.claim_name(&e.name, Symbol::Enum(id)) {
+            return;
+        }
+        let mut variants: Vec<String> = Vec::new();
+        for v in &e.variants {
+            if variants.contains(&v.name) {
+                self.error(Diagnostic::new(
+                    &codes::DUPLICATE,
+                    format!("variant `{}` is listed twice", v.name),
+                    v.span,
+                    "duplicate variant",
+                ));
+            } else {
+                variants.push(v.name.clone());
+            }
+        }
+        self.m.enums.push(EnumInfo { name: e.name.name.clone(), variants, loc: self.loc(e.span) });
+    }
+
+    fn declare_record_name(&mut self, r: &ast::RecordDef) -> Option<RecordId> {
+        let id = RecordId(self.m.records.len() as u32);
+        if !self.claim_name(&r.name, Symbol::Record(id)) {
+            return None;
+        }
+        self.m.records.push(RecordInfo {
+            name: r.name.name.clone(),
+            fields: Vec::new(),
+            loc: self.loc(r.span),
+        });
+        Some(id)
+    }
+
+    fn define_record_fields(&mut self, id: RecordId, r: &ast::RecordDef) {
+        let mut fields: Vec<FieldInfo> = Vec::new();
+        for f in &r.fields {
+            if let Some(prev) = fields.iter().find(|p| p.name == f.name.name) {
+                let prev_span = prev.span;
+                self.error(
+                    Diagnostic::new(
+                        &codes::DUPLICATE,
+                        format!("field `{}` is declared twice", f.name.name),
+                        f.name.span,
+                        "second declaration",
+                    )
+                    .with_label(prev_span, "first declared here"),
+                );
+                continue;
+            }
+            let ty = self.resolve_type(&f.ty);
+            if matches!(ty, Ty::Record(_)) {
+                self.error(Diagnostic::new(
+                    &codes::UNKNOWN_TYPE,
+                    "a record field cannot hold a record",
+                    f.ty.span,
+                    "use the fields of that record directly",
+                ));
+            }
+            let domain = f.domain.as_ref().and_then(|d| self.domain_bounds(d, ty));
+            fields.push(FieldInfo {
+                name: f.name.name.clone(),
+                ty,
+                domain,
+                is_key: f.is_key,
+                span: f.span,
+            });
+        }
+        self.m.records[id.0 as usize].fields = fields;
+    }
+
+    /// Checks a declared domain and returns its inclusive bounds in the named representation.
+    fn domain_bounds(&mut self, d: &ast::RangeExpr, ty: Ty) -> Option<(Const, Const)> {
+        if ty == Ty::Error {
+            return None;
+        }
+        if !ty.is_ordered() {
+            self.error(Diagnostic::new(
+                &codes::BAD_DOMAIN,
+                format!("a {} field cannot have a range", self.m.ty_name(ty)),
+                d.span,
+                "only numbers, money, months and dates have ranges",
+            ));
+            return None;
+        }
+        let lo = self.const_of(&d.lo, ty)?;
+        let hi = self.const_of(&d.hi, ty)?;
+        let (lo, hi) = (self.named_const(lo, ty, d.lo.span)?, self.named_const(hi, ty, d.hi.span)?);
+        let hi = match (d.kind, hi) {
+            (RangeKind::Inclusive, h) => h,
+            (RangeKind::Exclusive, Const::I(h)) => Const::I(h.checked_sub(1)?),
+            (RangeKind::Exclusive, Const::N(h)) => {
+                let step = Frac::new(1, 10i128.pow(crate::ir::DECIMAL_COLUMN_SCALE));
+                Const::N(h.sub(step).ok()?)
+            }
+        };
+        if as_frac(lo).cmp(as_frac(hi)).ok()? == std::cmp::Ordering::Greater {
+            self.error(Diagnostic::new(
+                &codes::BAD_DOMAIN,
+                "the range is empty",
+                d.span,
+                "the lower bound is above the upper bound",
+            ));
+            return None;
+        }
+        Some((lo, hi))
+    }
+
+    /// Checks an expression that must be a constant of type `want`, and folds it.
+    pub(crate) fn const_of(&mut self, e: &ast::Expr, want: Ty) -> Option<Const> {
+        let saved = (std::mem::take(&mut self.locals), std::mem::take(&mut self.scope));
+        let t = self.expr(e);
+        (self.locals, self.scope) = saved;
+        if t.ty.is_error() {
+            return None;
+        }
+        if !t.ty.fits(want) {
+            let (found, wanted) = (self.m.ty_name(t.ty), self.m.ty_name(want));
+            self.error(Diagnostic::new(
+                &codes::TYPE_MISMATCH,
+                format!("expected {wanted}, found {found}"),
+                e.span,
+                format!("this is {found}"),
+            ));
+            return None;
+        }
+        match fold(&self.m, &t) {
+            Some(c) => Some(c),
+            None => {
+                self.error(Diagnostic::new(
+                    &codes::NOT_CONSTANT,
+                    "expected a constant",
+                    e.span,
+                    "not a constant",
+                ));
+                None
+            }
+        }
+    }
+
+    /// Converts a folded constant to the representation a *named* value of `ty` has: Money is a
+    /// whole number of fen; Int-like values are integers.
+    fn named_const(&mut self, c: Const, ty: Ty, span: Span) -> Option<Const> {
+        match ty {
+            Ty::Money(_) => {
+                let f = as_frac(c);
+                if !f.is_integral() {
+                    self.error(Diagnostic::new(
+                        &codes::BAD_LITERAL,
+                        "a money bound must be a whole number of fen",
+                        span,
+                        "more than two decimal places",
+                    ));
+                    return None;
+                }
+                f.to_i64_exact().ok().map(Const::I)
+            }
+            Ty::Decimal | Ty::Rate => Some(Const::N(as_frac(c))),
+            _ => match c {
+                Const::I(i) => Some(Const::I(i)),
+                Const::N(n) if n.is_integral() => n.to_i64_exact().ok().map(Const::I),
+                Const::N(_) => None,
+            },
+        }
+    }
+
+    pub(crate) fn resolve_type(&mut self, t: &ast::TypeRef) -> Ty {
+        let ty = match t.name.name.as_str() {
+            "Money" | "金额" => Ty::Money(t.period),
+            "Rate" | "比例" => Ty::Rate,
+            "Decimal" | "小数" => Ty::Decimal,
+            "Int" | "整数" => Ty::Int,
+            "Bool" | "布尔" => Ty::Bool,
+            "Date" | "日期" => Ty::Date,
+            "Months" | "月数" => Ty::Months,
+            other => match self.m.names.get(other) {
+                Some(Symbol::Enum(e)) => Ty::Enum(*e),
+                Some(Symbol::Record(r)) => Ty::Record(*r),
+                _ => {
+                    self.error(
+                        Diagnostic::new(
+                            &codes::UNKNOWN_TYPE,
+                            format!("unknown type `{other}`"),
+                            t.name.span,
+                            "not a type",
+                        )
+                        .with_help(
+                            "types are Money, Rate, Decimal, Int, Bool, Date, Months, or a declared enum or record",
+                        ),
+                    );
+                    return Ty::Error;
+                }
+            },
+        };
+        if t.period.is_some() && !matches!(ty, Ty::Money(_)) {
+            self.error(Diagnostic::new(
+                &codes::UNKNOWN_TYPE,
+                "only Money has a period",
+                t.span,
+                "remove `/month` or `/year`",
+            ));
+        }
+        ty
+    }
+
+    fn declare_param(&mut self, p: &'a ast::ParamDef, is_scheme: bool) {
+        // A scheme setting a framework's local parameter.
+        if is_scheme {
+            if let Some(Symbol::Param(id)) = self.m.names.get(&p.name.name).copied() {
+                let info = &self.m.params[id.0 as usize];
+                if info.kind == ParamKind::Local && info.loc.file != self.file {
+                    if info.values_file == self.file && !info.values.is_empty() {
+                        self.error(Diagnostic::new(
+                            &codes::DUPLICATE,
+                            format!("`{}` is set twice", p.name.name),
+                            p.name.span,
+                            "second setting",
+                        ));
+                        return;
+                    }
+                    self.m.params[id.0 as usize].values_file = self.file;
+                    self.param_defs.insert(id.0, (p, State::Pending));
+                    return;
+                }
+            }
+        }
+        let id = ParamId(self.m.params.len() as u32);
+        if !self.claim_name(&p.name, Symbol::Param(id)) {
+            return;
+        }
+        let ty = p.ty.as_ref().map(|t| self.resolve_type(t)).unwrap_or(Ty::Error);
+        self.m.params.push(ParamInfo {
+            name: p.name.name.clone(),
+            ty,
+            kind: ParamKind::Defined,
+            values: Vec::new(),
+            values_file: self.file,
+            until: p.until.map(|d| d.day),
+            range: None,
+            requires: Vec::new(),
+            cite: p.cite.as_ref().map(|c| c.text.clone()),
+            loc: self.loc(p.span),
+        });
+        self.param_defs.insert(id.0, (p, State::Pending));
+    }
+
+    fn declare_local_param(&mut self, p: &ast::LocalParamDef, is_scheme: bool) {
+        if is_scheme || !matches!(self.m.files[self.file.0 as usize].kind, FileKind::Framework { .. }) {
+            self.error(Diagnostic::new(
+                &codes::FRAMEWORK_ONLY,
+                "`local param` declares a delegated parameter and belongs in a framework",
+                p.span,
+                "only frameworks delegate parameters",
+            ).with_help("in a scheme, set the framework's parameter with `param name = value`"));
+            return;
+        }
+        let id = ParamId(self.m.params.len() as u32);
+        if !self.claim_name(&p.name, Symbol::Param(id)) {
+            return;
+        }
+        let ty = self.resolve_type(&p.ty);
+        self.m.params.push(ParamInfo {
+            name: p.name.name.clone(),
+            ty,
+            kind: ParamKind::Local,
+            values: Vec::new(),
+            values_file: self.file,
+            until: None,
+            range: None,
+            requires: Vec::new(),
+            cite: p.cite.as_ref().map(|c| c.text.clone()),
+            loc: self.loc(p.span),
+        });
+    }
+
+    fn check_local_param_bounds(&mut self, p: &ast::LocalParamDef) {
+        let Some(Symbol::Param(id)) = self.m.names.get(&p.name.name).copied() else { return };
+        if self.m.params[id.0 as usize].kind != ParamKind::Local {
+            return;
+        }
+        let ty = self.m.params[id.0 as usize].ty;
+        let range = p.domain.as_ref().map(|d| {
+            let lo = self.expr_expect(&d.lo, ty);
+            let hi = self.expr_expect(&d.hi, ty);
+            (lo, d.kind, hi)
+        });
+        let requires: Vec<TExpr> = p.requires.iter().map(|r| self.expr_expect(r, Ty::Bool)).collect();
+        let info = &mut self.m.params[id.0 as usize];
+        info.range = range;
+        info.requires = requires;
+    }
+
+    pub(crate) fn ensure_param(&mut self, id: ParamId) {
+        let Some((def, state)) = self.param_defs.get(&id.0).copied() else { return };
+        match state {
+            State::Done => return,
+            State::InProgress => {
+                self.error(Diagnostic::new(
+                    &codes::RECURSION,
+                    format!("parameter `{}` depends on itself", def.name.name),
+                    def.name.span,
+                    "cycle through this parameter",
+                ));
+                return;
+            }
+            State::Pending => {}
+        }
+        self.param_defs.insert(id.0, (def, State::InProgress));
+        let saved = (std::mem::take(&mut self.locals), std::mem::take(&mut self.scope));
+        let mut ty = self.m.params[id.0 as usize].ty;
+        let mut values = Vec::new();
+        let mut last: Option<i64> = None;
+        for (i, v) in def.values.iter().enumerate() {
+            let t = self.expr(&v.value);
+            if ty.is_error() && i == 0 && def.ty.is_none() {
+                ty = t.ty;
+            } else if !t.ty.fits(ty) {
+                let (found, wanted) = (self.m.ty_name(t.ty), self.m.ty_name(ty));
+                self.error(Diagnostic::new(
+                    &codes::TYPE_MISMATCH,
+                    format!("expected {wanted}, found {found}"),
+                    v.value.span,
+                    format!("this is {found}"),
+                ));
+            }
+            match (v.from, last) {
+                (None, _) if def.values.len() > 1 => self.error(Diagnostic::new(
+                    &codes::DATED_ORDER,
+                    "every value of a dated parameter needs a `from` date",
+                    v.span,
+                    "no `from` date",
+                )),
+                (Some(d), Some(prev)) if d.day <= prev => self.error(Diagnostic::new(
+                    &codes::DATED_ORDER,
+                    "dates of a parameter's values must be strictly increasing",
+                    d.span,
+                    "not after the previous date",
+                )),
+                _ => {}
+            }
+            if let Some(d) = v.from {
+                last = Some(d.day);
+            }
+            values.push(DatedTExpr { from: v.from.map(|d| d.day), value: t, span: v.span });
+        }
+        if let (Some(until), Some(last)) = (def.until, last) {
+            if until.day < last {
+                self.error(Diagnostic::new(
+                    &codes::DATED_ORDER,
+                    "the horizon is before the last value's date",
+                    until.span,
+                    "`until` must not precede the last `from`",
+                ));
+            }
+        }
+        (self.locals, self.scope) = saved;
+        let info = &mut self.m.params[id.0 as usize];
+        if info.kind == ParamKind::Defined || info.ty.is_error() {
+            info.ty = ty;
+        }
+        info.values = values;
+        if info.kind == ParamKind::Local {
+            info.until = def.until.map(|d| d.day);
+        }
+        self.param_defs.insert(id.0, (def, State::Done));
+    }
+
+    fn define_table(&mut self, t: &ast::TableDef) {
+        let id = TableId(self.m.tables.len() as u32);
+        if !self.claim_name(&t.name, Symbol::Table(id)) {
+            return;
+        }
+        let key_ty = self.resolve_type(&t.key_ty);
+        let value_ty = self.resolve_type(&t.value_ty);
+        if !matches!(key_ty, Ty::Int | Ty::Months | Ty::Date | Ty::Enum(_) | Ty::Bool | Ty::Error) {
+            self.error(Diagnostic::new(
+                &codes::BAD_TABLE,
+                "table keys must be Int, Months, Date, Bool or an enum",
+                t.key_ty.span,
+                "unsupported key type",
+            ));
+        }
+        let mut rows: Vec<(i64, TExpr)> = Vec::new();
+        let mut seen: HashMap<i64, Span> = HashMap::new();
+        for row in &t.rows {
+            let key = self.const_of(&row.key, key_ty).and_then(|c| match c {
+                Const::I(i) => Some(i),
+                Const::N(n) if n.is_integral() => n.to_i64_exact().ok(),
+                Const::N(_) => None,
+            });
+            let value = self.expr_expect(&row.value, value_ty);
+            if let Some(k) = key {
+                if let Some(prev) = seen.get(&k) {
+                    self.error(
+                        Diagnostic::new(
+                            &codes::BAD_TABLE,
+                            "duplicate table key",
+                            row.key.span,
+                            "this key appears twice",
+                        )
+                        .with_label(*prev, "first here"),
+                    );
+                } else {
+                    seen.insert(k, row.key.span);
+                    rows.push((k, value));
+                }
+            }
+        }
+        rows.sort_by_key(|(k, _)| *k);
+        self.m.tables.push(TableInfo {
+            name: t.name.name.clone(),
+            key_ty,
+            value_ty,
+            rows,
+            cite: t.cite.as_ref().map(|c| c.text.clone()),
+            loc: self.loc(t.span),
+        });
+    }
+
+    fn declare_rule(&mut self, r: &'a ast::RuleDef) {
+        let id = RuleId(self.m.rules.len() as u32);
+        if !self.claim_name(&r.name, Symbol::Rule(id)) {
+            return;
+        }
+        if r.locked && !matches!(self.m.files[self.file.0 as usize].kind, FileKind::Framework { .. }) {
+            self.error(Diagnostic::new(
+                &codes::FRAMEWORK_ONLY,
+                "only a framework can lock a rule",
+                r.name.span,
+                "`locked` outside a framework",
+            ));
+        }
+        let head_end = r.ret.as_ref().map(|t| t.span.end).unwrap_or(r.name.span.end);
+        self.m.rules.push(RuleInfo {
+            name: r.name.name.clone(),
+            locked: r.locked,
+            params: r.params.len(),
+            locals: Vec::new(),
+            ret: Ty::Error,
+            lets: Vec::new(),
+            result: TExpr::error(r.span),
+            cite: r.cite.as_ref().map(|c| c.text.clone()),
+            loc: self.loc(r.span),
+            head: Span { start: r.span.start, end: head_end },
+        });
+        // Parameter types are needed by callers before the body is checked.
+        let mut locals = Vec::new();
+        for p in &r.params {
+            let ty = self.resolve_type(&p.ty);
+            if locals.iter().any(|l: &LocalInfo| l.name == p.name.name) {
+                self.error(Diagnostic::new(
+                    &codes::DUPLICATE,
+                    format!("parameter `{}` is declared twice", p.name.name),
+                    p.name.span,
+                    "duplicate parameter",
+                ));
+            }
+            locals.push(LocalInfo { name: p.name.name.clone(), ty, span: p.span });
+        }
+        let ret = r.ret.as_ref().map(|t| self.resolve_type(t));
+        let info = &mut self.m.rules[id.0 as usize];
+        info.locals = locals;
+        if let Some(ret) = ret {
+            info.ret = ret;
+        }
+        self.rule_defs.insert(id.0, (r, State::Pending));
+    }
+
+    /// Checks a rule's body if it has not been checked yet; reports recursion.
+    pub(crate) fn ensure_rule(&mut self, id: RuleId) -> bool {
+        let Some((def, state)) = self.rule_defs.get(&id.0).copied() else { return true };
+        match state {
+            State::Done => return true,
+            State::InProgress => return false,
+            State::Pending => {}
+        }
+        self.rule_defs.insert(id.0, (def, State::InProgress));
+        let saved_locals = std::mem::take(&mut self.locals);
+        let saved_scope = std::mem::take(&mut self.scope);
+        self.locals = self.m.rules[id.0 as usize].locals.clone();
+        self.scope = self.locals.iter().enumerate().map(|(i, l)| (l.name.clone(), i as u32)).collect();
+        let lets: Vec<LetInfo> = def.body.lets.iter().map(|l| self.let_stmt(l)).collect();
+        let declared = def.ret.is_some().then(|| self.m.rules[id.0 as usize].ret);
+        let result = match declared {
+            Some(ret) => self.expr_expect(&def.body.result, ret),
+            None => self.expr(&def.body.result),
+        };
+        let info = &mut self.m.rules[id.0 as usize];
+        if declared.is_none() {
+            info.ret = result.ty;
+        }
+        info.locals = std::mem::replace(&mut self.locals, saved_locals);
+        info.lets = lets;
+        info.result = result;
+        self.scope = saved_scope;
+        self.rule_defs.insert(id.0, (def, State::Done));
+        true
+    }
+
+    pub(crate) fn let_stmt(&mut self, l: &ast::Let) -> LetInfo {
+        let declared = l.ty.as_ref().map(|t| self.resolve_type(t));
+        let value = match declared {
+            Some(t) => self.expr_expect(&l.value, t),
+            None => self.expr(&l.value),
+        };
+        let ty = declared.unwrap_or(value.ty);
+        if let Some((_, prev)) = self.scope.iter().rev().find(|(n, _)| *n == l.name.name) {
+            let prev_span = self.locals[*prev as usize].span;
+            self.error(
+                Diagnostic::new(
+                    &codes::DUPLICATE,
+                    format!("`{}` is already defined here", l.name.name),
+                    l.name.span,
+                    "second definition",
+                )
+                .with_label(prev_span, "first defined here")
+                .with_help("choose another name; names in a rule are defined once"),
+            );
+        }
+        let local = self.locals.len() as u32;
+        self.locals.push(LocalInfo { name: l.name.name.clone(), ty, span: l.span });
+        self.scope.push((l.name.name.clone(), local));
+        LetInfo { local, value, cite: l.cite.as_ref().map(|c| c.text.clone()), span: l.span }
+    }
+
+    fn define_slot(&mut self, s: &ast::SlotDef, is_scheme: bool) {
+        if is_scheme || !matches!(self.m.files[self.file.0 as usize].kind, FileKind::Framework { .. }) {
+            self.error(Diagnostic::new(
+                &codes::FRAMEWORK_ONLY,
+                "`slot` declares a benefit every scheme must define and belongs in a framework",
+                s.name.span,
+                "slot outside a framework",
+            ).with_help("in a scheme, implement the framework's slot with `rule`"));
+            return;
+        }
+        if self.m.slots.iter().any(|x| x.name == s.name.name) || self.m.names.contains_key(&s.name.name) {
+            self.error(Diagnostic::new(
+                &codes::DUPLICATE,
+                format!("`{}` is defined twice", s.name.name),
+                s.name.span,
+                "second definition",
+            ));
+            return;
+        }
+        let params: Vec<LocalInfo> = s
+            .params
+            .iter()
+            .map(|p| LocalInfo { name: p.name.name.clone(), ty: self.resolve_type(&p.ty), span: p.span })
+            .collect();
+        let ret = self.resolve_type(&s.ret);
+        self.locals = params.clone();
+        self.scope = params.iter().enumerate().map(|(i, l)| (l.name.clone(), i as u32)).collect();
+        let may_use = if s.may_use.is_empty() {
+            None
+        } else {
+            let mut allowed = Vec::new();
+            for e in &s.may_use {
+                let t = self.expr(e);
+                match &t.kind {
+                    TKind::Local(p) => allowed.push((*p as usize, None)),
+                    TKind::Field(inner, f) => match inner.kind {
+                        TKind::Local(p) => allowed.push((p as usize, Some(*f))),
+                        _ => self.may_use_error(e.span),
+                    },
+                    TKind::Error => {}
+                    _ => self.may_use_error(e.span),
+                }
+            }
+            Some(allowed)
+        };
+        // `result` is the slot's value, visible to requirements and aggregates.
+        let result_local = self.locals.len() as u32;
+        self.locals.push(LocalInfo { name: "result".into(), ty: ret, span: s.name.span });
+        self.scope.push(("result".into(), result_local));
+        let requires = s
+            .requires
+            .iter()
+            .map(|r| RequirementInfo {
+                cond: self.expr_expect(&r.cond, Ty::Bool),
+                text: String::new(),
+                cite: r.cite.as_ref().map(|c| c.text.clone()),
+                span: r.span,
+            })
+            .collect();
+        let aggregates = s.aggregates.iter().map(|a| self.aggregate(a)).collect();
+        self.locals.clear();
+        self.scope.clear();
+        self.m.slots.push(SlotInfo {
+            name: s.name.name.clone(),
+            params,
+            ret,
+            may_use,
+            requires,
+            aggregates,
+            cite: s.cite.as_ref().map(|c| c.text.clone()),
+            loc: self.loc(s.span),
+        });
+    }
+
+    fn may_use_error(&mut self, span: Span) {
+        self.error(Diagnostic::new(
+            &codes::TYPE_MISMATCH,
+            "`may use` lists parameters or their fields",
+            span,
+            "expected `r` or `r.field`",
+        ));
+    }
+
+    fn aggregate(&mut self, a: &ast::Aggregate) -> AggregateInfo {
+        let term = |c: &mut Self, t: &ast::AggTerm| {
+            let sum_of = c.expr(&t.sum_of);
+            if !matches!(sum_of.ty, Ty::Money(_) | Ty::Int | Ty::Months | Ty::Error) {
+                c.error(Diagnostic::new(
+                    &codes::TYPE_MISMATCH,
+                    "`sum` adds Money, Int or Months values",
+                    t.sum_of.span,
+                    "cannot be summed",
+                ));
+            }
+            let is_column = matches!(&sum_of.kind, TKind::Local(_))
+                || matches!(&sum_of.kind, TKind::Field(inner, _) if matches!(inner.kind, TKind::Local(_)));
+            if !is_column && !sum_of.ty.is_error() {
+                c.error(Diagnostic::new(
+                    &codes::TYPE_MISMATCH,
+                    "`sum` takes `result` or a field of the slot's record",
+                    t.sum_of.span,
+                    "not a column",
+                ));
+            }
+            let factor = t.factor.as_ref().map(|f| c.expr_expect(f, Ty::Decimal));
+            AggTermInfo { factor, sum_of }
+        };
+        let lhs = term(self, &a.lhs);
+        let rhs = term(self, &a.rhs);
+        AggregateInfo {
+            lhs,
+            op: a.op,
+            rhs,
+            text: String::new(),
+            cite: a.cite.as_ref().map(|c| c.text.clone()),
+            span: a.span,
+        }
+    }
+
+    fn define_test(&mut self, t: &ast::TestDef) {
+        self.locals.clear();
+        self.scope.clear();
+        let mut stmts = Vec::new();
+        for s in &t.stmts {
+            match s {
+                ast::TestStmt::Let(l) => stmts.push(TestStmtInfo::Let(self.let_stmt(l))),
+                ast::TestStmt::Assert(e) => {
+                    stmts.push(TestStmtInfo::Assert(self.expr_expect(e, Ty::Bool)))
+                }
+                ast::TestStmt::Population { name, rows, span } => {
+                    let rows: Vec<TExpr> = rows
+                        .iter()
+                        .map(|r| {
+                            let t = self.expr(r);
+                            if !matches!(t.ty, Ty::Record(_) | Ty::Error) {
+                                self.error(Diagnostic::new(
+                                    &codes::TYPE_MISMATCH,
+                                    "a population lists records",
+                                    r.span,
+                                    "not a record",
+                                ));
+                            }
+                            t
+                        })
+                        .collect();
+                    stmts.push(TestStmtInfo::Population { name: name.name.clone(), rows, span: *span });
+                }
+            }
+        }
+        self.m.tests.push(TestInfo {
+            name: t.name.clone(),
+            as_of: t.as_of.map(|d| d.day),
+            locals: std::mem::take(&mut self.locals),
+            stmts,
+            loc: self.loc(t.span),
+        });
+        self.scope.clear();
+    }
+}

@@ -1,0 +1,121 @@
+//! Which inputs a slot reads, directly or through the helper rules it calls, against the
+//! framework's `may use` list (e.g. an adjustment may not be tilted by sex or hukou).
+
+use super::framework_ref;
+use crate::check::{Module, RuleId, TExpr, TKind, Ty};
+use crate::codes;
+use crate::diagnostic::Diagnostic;
+use crate::span::{SourceFile, Span};
+use std::collections::BTreeMap;
+
+/// A read of a rule parameter: `(parameter index, field index or None for a scalar)`.
+type Read = (usize, Option<usize>);
+
+/// The reads of each parameter of a rule, with the first span (in the rule's file) of each.
+fn rule_reads(m: &Module, r: RuleId, memo: &mut BTreeMap<u32, BTreeMap<Read, Span>>) -> BTreeMap<Read, Span> {
+    if let Some(x) = memo.get(&r.0) {
+        return x.clone();
+    }
+    // Rules are not recursive (the checker rejects cycles), so this terminates.
+    memo.insert(r.0, BTreeMap::new());
+    let info = m.rule(r);
+    // Reads of each local (params first, then lets), expressed over the parameters.
+    let mut local_reads: Vec<BTreeMap<Read, Span>> = vec![BTreeMap::new(); info.locals.len()];
+    for p in 0..info.params {
+        if !matches!(info.locals[p].ty, Ty::Record(_)) {
+            local_reads[p].insert((p, None), info.locals[p].span);
+        }
+    }
+    for l in &info.lets {
+        let reads = expr_reads(m, &l.value, &local_reads, memo);
+        local_reads[l.local as usize] = reads;
+    }
+    let mut all = expr_reads(m, &info.result, &local_reads, memo);
+    for l in &info.lets {
+        for (k, s) in &local_reads[l.local as usize] {
+            all.entry(*k).or_insert(*s);
+        }
+    }
+    memo.insert(r.0, all.clone());
+    all
+}
+
+fn expr_reads(m: &Module, e: &TExpr, locals: &[BTreeMap<Read, Span>], memo: &mut BTreeMap<u32, BTreeMap<Read, Span>>) -> BTreeMap<Read, Span> {
+    let mut out: BTreeMap<Read, Span> = BTreeMap::new();
+    let mut calls: Vec<(RuleId, Vec<TExpr>, Span)> = Vec::new();
+    e.walk(&mut |x: &TExpr| match &x.kind {
+        TKind::Field(base, f) => {
+            if let TKind::Local(p) = base.kind {
+                out.entry((p as usize, Some(*f))).or_insert(x.span);
+            }
+        }
+        TKind::Local(l) => {
+            for (k, s) in locals.get(*l as usize).into_iter().flatten() {
+                out.entry(*k).or_insert(*s);
+            }
+        }
+        TKind::Call(r, args) => calls.push((*r, args.clone(), x.span)),
+        _ => {}
+    });
+    for (r, args, span) in calls {
+        let callee = rule_reads(m, r, memo);
+        for ((cp, cf), _) in callee {
+            let Some(arg) = args.get(cp) else { continue };
+            match (&arg.kind, cf) {
+                // A record passed whole: the callee's field reads are reads of that record.
+                (TKind::Local(p), Some(f)) if matches!(arg.ty, Ty::Record(_)) => {
+                    out.entry((*p as usize, Some(f))).or_insert(span);
+                }
+                _ => {
+                    for (k, _) in expr_reads(m, arg, locals, memo) {
+                        out.entry(k).or_insert(span);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+pub fn check_inputs(m: &Module, sources: &[SourceFile]) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    let mut memo = BTreeMap::new();
+    for slot in &m.slots {
+        let Some(allowed) = &slot.may_use else { continue };
+        let Some(r) = m.lookup_rule(&slot.name) else { continue };
+        if m.rule(r).param_types() != slot.params.iter().map(|p| p.ty).collect::<Vec<_>>() {
+            continue;
+        }
+        let reads = rule_reads(m, r, &mut memo);
+        for ((p, f), span) in reads {
+            let ok = allowed.iter().any(|(ap, af)| *ap == p && (af.is_none() || *af == f));
+            if ok {
+                continue;
+            }
+            let pname = &slot.params[p].name;
+            let what = match (f, slot.params[p].ty) {
+                (Some(f), Ty::Record(rec)) => format!("{pname}.{}", m.records[rec.0 as usize].fields[f].name),
+                _ => pname.clone(),
+            };
+            let allowed_list = allowed
+                .iter()
+                .map(|(ap, af)| match (af, slot.params[*ap].ty) {
+                    (Some(f), Ty::Record(rec)) => format!("{}.{}", slot.params[*ap].name, m.records[rec.0 as usize].fields[*f].name),
+                    _ => slot.params[*ap].name.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            diags.push(
+                Diagnostic::new(
+                    &codes::FORBIDDEN_INPUT,
+                    format!("slot `{}` may not depend on `{what}`", slot.name),
+                    span,
+                    format!("`{what}` is read here"),
+                )
+                .with_note(framework_ref(m, sources, slot.loc.file, slot.loc.span, slot.cite.as_ref()))
+                .with_note(format!("the framework allows: {allowed_list}")),
+            );
+        }
+    }
+    diags
+}

@@ -1,0 +1,209 @@
+//! Compliance of a scheme with its national framework: the structural checks (no local small
+//! policies, no redefinitions, every slot and local parameter present, parameters in range,
+//! only allowed inputs, matching signatures, framework in force) and the per-record
+//! requirement proofs of [`prove`].
+
+mod inputs;
+mod population;
+pub mod prove;
+
+pub(crate) use population::check_population;
+
+use crate::check::{FileIdx, FileKind, Module, ParamKind, RuleId, TKind, TExpr};
+use crate::codes;
+use crate::diagnostic::Diagnostic;
+use crate::exact::Frac;
+use crate::ir::Const;
+use crate::lower::{ClosedVal, Lowerer};
+use crate::span::SourceFile;
+use crate::syntax::ast::RangeKind;
+use std::collections::{BTreeSet, HashMap};
+
+/// Where a framework states a requirement, for notes: "file:line (module), citation".
+pub fn framework_ref(m: &Module, sources: &[SourceFile], file: FileIdx, span: crate::span::Span, cite: Option<&String>) -> String {
+    let src = sources.get(file.0 as usize);
+    let line = src.map(|s| s.line_col(span.start).0).unwrap_or(0);
+    let name = src.map(|s| s.name.clone()).unwrap_or_default();
+    let module = m.files.get(file.0 as usize).map(|f| f.module_name.clone()).unwrap_or_default();
+    let mut s = format!("required by {name}:{line} ({module})");
+    if let Some(c) = cite {
+        s.push_str(&format!(": {c}"));
+    }
+    s
+}
+
+/// Checks a scheme (the module's main file) against its framework (file 0). Returns the
+/// diagnostics in the scheme file.
+pub fn check_scheme_compliance(m: &Module, sources: &[SourceFile], budget: &prove::Budget) -> Vec<Diagnostic> {
+    let scheme = m.main_file();
+    let mut diags = Vec::new();
+    let Some(sfile) = m.files.get(scheme.0 as usize) else { return diags };
+    let header_span = m.rules.first().map(|_| crate::span::Span::new(0, 0)).unwrap_or_default();
+    let fw = &m.files[0];
+
+    // The framework version must be in force on the scheme's effective date.
+    if let (Some(se), Some(fe)) = (sfile.effective, fw.effective) {
+        if se < fe {
+            diags.push(
+                Diagnostic::new(
+                    &codes::FRAMEWORK_NOT_IN_FORCE,
+                    format!("framework `{}` is not in force on {}", fw.module_name, crate::calendar::format_date(se)),
+                    header_span,
+                    format!("the scheme takes effect on {}", crate::calendar::format_date(se)),
+                )
+                .with_note(format!("{} takes effect on {} ({})", fw.module_name, crate::calendar::format_date(fe), fw.name)),
+            );
+        }
+    }
+
+    // Every slot defined, with the framework's signature.
+    for slot in &m.slots {
+        let fref = framework_ref(m, sources, slot.loc.file, slot.loc.span, slot.cite.as_ref());
+        match m.lookup_rule(&slot.name) {
+            None => diags.push(
+                Diagnostic::new(&codes::MISSING_SLOT, format!("the scheme does not define slot `{}`", slot.name), header_span, "required slot missing")
+                    .with_note(fref)
+                    .with_help(format!("define `rule {}(…) -> {}`", slot.name, m.ty_name(slot.ret))),
+            ),
+            Some(r) => {
+                let rule = m.rule(r);
+                let want: Vec<_> = slot.params.iter().map(|p| p.ty).collect();
+                let ret_ok = rule.ret == slot.ret || (matches!(rule.ret, crate::check::Ty::Money(None)) && matches!(slot.ret, crate::check::Ty::Money(_)));
+                if rule.param_types() != want || !ret_ok {
+                    let show = |tys: &[crate::check::Ty], ret| format!("({}) -> {}", tys.iter().map(|t| m.ty_name(*t)).collect::<Vec<_>>().join(", "), m.ty_name(ret));
+                    diags.push(
+                        Diagnostic::new(
+                            &codes::SIGNATURE_MISMATCH,
+                            format!("`{}` must have the framework's signature {}", slot.name, show(&want, slot.ret)),
+                            rule.head,
+                            format!("this is {}", show(&rule.param_types(), rule.ret)),
+                        )
+                        .with_note(fref),
+                    );
+                }
+            }
+        }
+    }
+
+    // Every local parameter set, and every dated value in range.
+    for (i, p) in m.params.iter().enumerate() {
+        if p.kind != ParamKind::Local {
+            continue;
+        }
+        let fref = framework_ref(m, sources, p.loc.file, p.loc.span, p.cite.as_ref());
+        if p.values.is_empty() || p.values_file != scheme {
+            diags.push(
+                Diagnostic::new(&codes::MISSING_SLOT, format!("the scheme does not set local parameter `{}`", p.name), header_span, "required parameter missing")
+                    .with_note(fref)
+                    .with_help(format!("add `param {} = …`", p.name)),
+            );
+            continue;
+        }
+        for v in &p.values {
+            let date = v.from.or(sfile.effective);
+            let mut lw = Lowerer::new(m, sources, date);
+            lw.set_context(scheme, &p.name);
+            let env = HashMap::new();
+            let Ok(ClosedVal::Scalar(val)) = crate::testing::eval_let(&mut lw, &v.value, p.ty, &env) else { continue };
+            lw.set_context(p.loc.file, &p.name);
+            let mut broken = Vec::new();
+            if let Some((lo, kind, hi)) = &p.range {
+                let lo_v = crate::testing::eval_let(&mut lw, lo, p.ty, &env);
+                let hi_v = crate::testing::eval_let(&mut lw, hi, p.ty, &env);
+                if let (Ok(ClosedVal::Scalar(l)), Ok(ClosedVal::Scalar(h))) = (lo_v, hi_v) {
+                    let x = frac(val);
+                    let below = x.cmp(frac(l)).map(|o| o.is_lt()).unwrap_or(true);
+                    let above = x.cmp(frac(h)).map(|o| if *kind == RangeKind::Inclusive { o.is_gt() } else { o.is_ge() }).unwrap_or(true);
+                    if below || above {
+                        let op = if *kind == RangeKind::Inclusive { "..=" } else { "..<" };
+                        broken.push(format!(
+                            "allowed range is {} {op} {}",
+                            crate::testing::format_value(m, l, p.ty),
+                            crate::testing::format_value(m, h, p.ty)
+                        ));
+                    }
+                }
+            }
+            for req in &p.requires {
+                let mut lw2 = Lowerer::new(m, sources, date);
+                lw2.set_context(p.loc.file, &p.name);
+                if let Ok(Const::I(0)) = crate::testing::eval_value(&mut lw2, req, &env) {
+                    let src = sources.get(p.loc.file.0 as usize);
+                    broken.push(format!("requirement `{}` is false", src.map(|s| s.slice(req.span)).unwrap_or("")));
+                }
+            }
+            if !broken.is_empty() {
+                let when = date.map(|d| format!(" on {}", crate::calendar::format_date(d))).unwrap_or_default();
+                diags.push(
+                    Diagnostic::new(
+                        &codes::PARAM_OUT_OF_RANGE,
+                        format!("`{}` = {} is outside what the framework allows{when}", p.name, crate::testing::format_value(m, val, p.ty)),
+                        v.value.span,
+                        broken.join("; "),
+                    )
+                    .with_note(fref.clone()),
+                );
+            }
+        }
+        let _ = i;
+    }
+
+    // Rules of the scheme must be slots or helpers that feed them.
+    let slot_rules: Vec<RuleId> = m.slots.iter().filter_map(|s| m.lookup_rule(&s.name)).collect();
+    let reachable = reachable_rules(m, &slot_rules);
+    for (i, r) in m.rules.iter().enumerate() {
+        if r.loc.file == scheme && !reachable.contains(&(i as u32)) {
+            diags.push(
+                Diagnostic::new(
+                    &codes::UNKNOWN_RULE,
+                    format!("`{}` is not part of framework `{}`", r.name, fw.module_name),
+                    r.head,
+                    "a benefit item the framework does not define",
+                )
+                .with_note(format!("{} defines the slots {}", fw.module_name, m.slots.iter().map(|s| format!("`{}`", s.name)).collect::<Vec<_>>().join(", ")))
+                .with_note("不得违规出台地方\"小政策\": a scheme may only implement the framework's slots"),
+            );
+        }
+    }
+
+    // Slots read only the inputs the framework allows.
+    diags.extend(inputs::check_inputs(m, sources));
+
+    // Per-record requirements, proven over the declared domain.
+    diags.extend(prove::check_requirements(m, sources, budget));
+    diags
+}
+
+fn frac(c: Const) -> Frac {
+    match c {
+        Const::I(i) => Frac::int(i),
+        Const::N(n) => n,
+    }
+}
+
+/// Rules reachable by calls from `roots` (roots included).
+pub fn reachable_rules(m: &Module, roots: &[RuleId]) -> BTreeSet<u32> {
+    let mut seen = BTreeSet::new();
+    let mut stack: Vec<RuleId> = roots.to_vec();
+    while let Some(r) = stack.pop() {
+        if !seen.insert(r.0) {
+            continue;
+        }
+        let info = m.rule(r);
+        let mut visit = |e: &TExpr| {
+            if let TKind::Call(c, _) = &e.kind {
+                stack.push(*c);
+            }
+        };
+        for l in &info.lets {
+            l.value.walk(&mut visit);
+        }
+        info.result.walk(&mut visit);
+    }
+    seen
+}
+
+/// True when the module's main file is a scheme.
+pub fn is_scheme(m: &Module) -> bool {
+    matches!(m.files.last().map(|f| &f.kind), Some(FileKind::Scheme { .. }))
+}
