@@ -1,1 +1,237 @@
-fn main() {}
+//! `pol`: check, test, evaluate, trace, compile and run Pol rule files.
+//!
+//! Exit codes: 0 success, 1 the files have errors (or tests fail, or a run breaks an
+//! aggregate requirement), 2 usage or IO errors.
+
+mod handwritten;
+mod load;
+mod records;
+mod run;
+
+use clap::{Parser, Subcommand};
+use load::{Loaded, UsageError, load};
+use pol_core::compliance::prove::Budget;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "pol", version, about = "The Pol compiler for regional benefit schemes")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Type-check files; a scheme is also checked for compliance with its framework.
+    Check {
+        files: Vec<PathBuf>,
+        /// The framework a scheme implements (default: found next to it or under policies/).
+        #[arg(long)]
+        framework: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+    },
+    /// Run the `test` blocks of files.
+    Test {
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        framework: Option<PathBuf>,
+        /// As-of date for tests without `as of` (default: the scheme's effective date).
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+    /// Evaluate one rule for one record given as JSON.
+    Eval(EvalArgs),
+    /// Like eval, listing every named intermediate value with its line and citation.
+    Trace(EvalArgs),
+    /// Explain a diagnostic code.
+    Explain { code: String },
+    /// Print the AST of a file as JSON.
+    Parse { file: PathBuf },
+    /// Print the IR of a file's rules (a scheme's slots by default) at an as-of date.
+    Ir {
+        file: PathBuf,
+        #[arg(long)]
+        rule: Vec<String>,
+        #[arg(long)]
+        as_of: Option<String>,
+        #[arg(long)]
+        framework: Option<PathBuf>,
+    },
+    /// Recalculate a population: evaluate a scheme's slots (or --rule) over a Parquet/CSV file.
+    Run(run::RunArgs),
+    /// Write a deterministic synthetic population of a record type.
+    Gen(run::GenArgs),
+    /// Measure records/s of the JIT, the interpreter, a hand-written Rust rule and the IO floor.
+    Bench(run::BenchArgs),
+}
+
+#[derive(clap::Args)]
+pub struct EvalArgs {
+    file: PathBuf,
+    #[arg(long)]
+    rule: String,
+    /// The record as a JSON object (`{"birth_date": "1950-06-01", "monthly_pension": "3000"}`).
+    #[arg(long)]
+    record: String,
+    #[arg(long)]
+    as_of: Option<String>,
+    #[arg(long)]
+    framework: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check { files, framework, format } => check(&files, framework.as_deref(), format),
+        Command::Test { files, framework, as_of } => test(&files, framework.as_deref(), as_of.as_deref()),
+        Command::Eval(a) => records::eval(&a, false),
+        Command::Trace(a) => records::eval(&a, true),
+        Command::Explain { code } => explain(&code),
+        Command::Parse { file } => parse(&file),
+        Command::Ir { file, rule, as_of, framework } => ir(&file, &rule, as_of.as_deref(), framework.as_deref()),
+        Command::Run(a) => run::run(&a),
+        Command::Gen(a) => run::generate(&a),
+        Command::Bench(a) => run::bench(&a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(UsageError(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+pub fn parse_date_arg(s: Option<&str>) -> Result<Option<i64>, UsageError> {
+    s.map(|d| pol_core::calendar::parse_date(d).ok_or_else(|| UsageError(format!("`{d}` is not a date (YYYY-MM-DD)")))).transpose()
+}
+
+fn check(files: &[PathBuf], framework: Option<&std::path::Path>, format: Format) -> Result<ExitCode, UsageError> {
+    if files.is_empty() {
+        return Err(UsageError("no files given".into()));
+    }
+    let mut failed = false;
+    let mut json = Vec::new();
+    for f in files {
+        let loaded = load(f, framework, &Budget::default())?;
+        failed |= loaded.has_errors();
+        let verdict = verdict(&loaded);
+        match format {
+            Format::Human => {
+                print!("{}", loaded.render());
+                println!("{}: {verdict}", load::display_path(f));
+            }
+            Format::Json => {
+                let diags: Vec<_> = loaded
+                    .sources
+                    .iter()
+                    .zip(&loaded.diagnostics)
+                    .flat_map(|(s, ds)| ds.iter().map(move |d| pol_core::diagnostic::to_json(s, d)))
+                    .collect();
+                json.push(serde_json::json!({ "file": load::display_path(f), "verdict": verdict, "diagnostics": diags }));
+            }
+        }
+    }
+    if format == Format::Json {
+        println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
+    }
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn verdict(l: &Loaded) -> String {
+    let n: usize = l.diagnostics.iter().map(Vec::len).sum();
+    match (n, l.is_scheme()) {
+        (0, true) => "compliant".into(),
+        (0, false) => "ok".into(),
+        (n, true) => format!("not compliant ({n} error{})", if n == 1 { "" } else { "s" }),
+        (n, false) => format!("{n} error{}", if n == 1 { "" } else { "s" }),
+    }
+}
+
+fn test(files: &[PathBuf], framework: Option<&std::path::Path>, as_of: Option<&str>) -> Result<ExitCode, UsageError> {
+    if files.is_empty() {
+        return Err(UsageError("no files given".into()));
+    }
+    let as_of = parse_date_arg(as_of)?;
+    let (mut total, mut failed_tests, mut broken_files) = (0, 0, 0);
+    for f in files {
+        let loaded = load(f, framework, &Budget::default())?;
+        let name = load::display_path(f);
+        if loaded.has_errors() {
+            print!("{}", loaded.render());
+            println!("{name}: not run ({})", verdict(&loaded));
+            broken_files += 1;
+            continue;
+        }
+        let default = as_of.or_else(|| loaded.module.files.last().and_then(|fi| fi.effective));
+        let outcomes = pol_core::testing::run_tests(&loaded.module, &loaded.sources, default);
+        for o in &outcomes {
+            total += 1;
+            if o.passed() {
+                println!("PASS {name}:{} {}", o.line, o.name);
+            } else {
+                failed_tests += 1;
+                println!("FAIL {name}:{} {}", o.line, o.name);
+                let src = loaded.sources.last();
+                for fl in &o.failures {
+                    let text = src.map(|s| s.slice(fl.span).split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_default();
+                    println!("  {name}:{}: {} {}", fl.line, fl.code, fl.message);
+                    println!("      | {text}");
+                }
+            }
+        }
+    }
+    println!("{total} tests, {} passed, {failed_tests} failed{}", total - failed_tests, if broken_files > 0 { format!(", {broken_files} files with errors") } else { String::new() });
+    Ok(if failed_tests + broken_files > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn explain(code: &str) -> Result<ExitCode, UsageError> {
+    match pol_core::codes::lookup(code) {
+        Some(c) => {
+            println!("{} ({})\n\n{}", c.code, c.name, c.explanation);
+            Ok(ExitCode::SUCCESS)
+        }
+        None => Err(UsageError(format!("unknown code `{code}`; codes look like E0201, C0104, R0001"))),
+    }
+}
+
+fn parse(file: &std::path::Path) -> Result<ExitCode, UsageError> {
+    let src = load::read_source(file)?;
+    match pol_core::syntax::parse_file(&src.text) {
+        Ok(ast) => {
+            println!("{}", serde_json::to_string_pretty(&ast).unwrap_or_default());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(d) => {
+            print!("{}", pol_core::diagnostic::render(&src, &d));
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+fn ir(file: &std::path::Path, rules: &[String], as_of: Option<&str>, framework: Option<&std::path::Path>) -> Result<ExitCode, UsageError> {
+    let loaded = load(file, framework, &Budget::default())?;
+    if loaded.has_errors() {
+        print!("{}", loaded.render());
+        return Ok(ExitCode::from(1));
+    }
+    let as_of = parse_date_arg(as_of)?;
+    match records::compile(&loaded, rules, as_of) {
+        Ok(program) => {
+            print!("{program}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(text) => {
+            print!("{text}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! `pol run`, `pol gen` and `pol bench`: the batch side of the CLI.
+
+use crate::load::{UsageError, load};
+use crate::records::compile;
+use pol_core::check::Ty;
+use pol_core::compliance::prove::Budget;
+use pol_core::interp::{InterpKernel, column_type};
+use pol_core::lower::{input_cell, scalar_ty};
+use pol_jit::JitKernel;
+use pol_kernel::{ColumnSpec, Kernel};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    Jit,
+    Interp,
+}
+
+#[derive(clap::Args)]
+pub struct RunArgs {
+    scheme: PathBuf,
+    #[arg(long)]
+    input: PathBuf,
+    #[arg(long)]
+    output: PathBuf,
+    /// The row error ledger (CSV); default `<output>.errors.csv`.
+    #[arg(long)]
+    errors: Option<PathBuf>,
+    #[arg(long)]
+    as_of: Option<String>,
+    #[arg(long)]
+    threads: Option<usize>,
+    #[arg(long, value_enum, default_value = "jit")]
+    engine: Engine,
+    #[arg(long)]
+    summary_json: Option<PathBuf>,
+    /// Report broken aggregate requirements without failing the run.
+    #[arg(long)]
+    warn_aggregates: bool,
+    /// Rules to evaluate (default: the scheme's slots).
+    #[arg(long)]
+    rule: Vec<String>,
+    #[arg(long)]
+    framework: Option<PathBuf>,
+    #[arg(long, default_value_t = pol_runtime::DEFAULT_BATCH_ROWS)]
+    batch_rows: usize,
+}
+
+#[derive(clap::Args)]
+pub struct GenArgs {
+    file: PathBuf,
+    /// The record type to generate.
+    #[arg(long)]
+    record: String,
+    #[arg(long)]
+    rows: u64,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    #[arg(long)]
+    output: PathBuf,
+    #[arg(long)]
+    framework: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// The scheme to benchmark.
+    #[arg(default_value = "policies/provinces/guangdong/pension_adjustment_2024.pol")]
+    scheme: PathBuf,
+    #[arg(long, default_value_t = 2_000_000)]
+    rows: u64,
+    /// Where to write the generated population and outputs.
+    #[arg(long, default_value = "target/bench")]
+    dir: PathBuf,
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+fn kernel(engine: Engine, program: pol_core::ir::Program) -> Result<Box<dyn Kernel>, UsageError> {
+    Ok(match engine {
+        Engine::Interp => Box::new(InterpKernel::new(program)),
+        Engine::Jit => Box::new(JitKernel::compile(&program).map_err(|e| UsageError(format!("JIT compilation failed: {e}")))?),
+    })
+}
+
+fn compiled(scheme: &Path, framework: Option<&Path>, rules: &[String], as_of: Option<&str>) -> Result<Result<pol_core::ir::Program, ExitCode>, UsageError> {
+    let loaded = load(scheme, framework, &Budget::default())?;
+    if loaded.has_errors() {
+        print!("{}", loaded.render());
+        eprintln!("error: {} does not check; nothing was run", scheme.display());
+        return Ok(Err(ExitCode::from(1)));
+    }
+    let as_of = crate::parse_date_arg(as_of)?;
+    match compile(&loaded, rules, as_of) {
+        Ok(p) => Ok(Ok(p)),
+        Err(text) => {
+            print!("{text}");
+            Ok(Err(ExitCode::from(1)))
+        }
+    }
+}
+
+pub fn run(a: &RunArgs) -> Result<ExitCode, UsageError> {
+    let program = match compiled(&a.scheme, a.framework.as_deref(), &a.rule, a.as_of.as_deref())? {
+        Ok(p) => p,
+        Err(code) => return Ok(code),
+    };
+    let k = kernel(a.engine, program)?;
+    let opts = pol_runtime::RunOptions {
+        input: a.input.clone(),
+        output: a.output.clone(),
+        errors: a.errors.clone(),
+        summary: a.summary_json.clone(),
+        threads: a.threads,
+        batch_rows: a.batch_rows,
+        warn_aggregates: a.warn_aggregates,
+        progress: true,
+    };
+    match pol_runtime::run(k.as_ref(), &opts) {
+        Ok(s) => {
+            println!(
+                "{}: {} rows in, {} rows out, {} rows in the error ledger ({}), engine {}, {} threads, {} ms",
+                s.program, s.rows_in, s.rows_out, s.rows_in_ledger, s.errors, s.engine, s.threads, s.elapsed.as_millis()
+            );
+            for agg in &s.aggregates {
+                println!("aggregate {} `{}`: {} {} {} — {}", agg.slot, agg.text, agg.lhs, agg.cmp, agg.rhs, if agg.holds { "holds" } else { "BROKEN" });
+            }
+            if !s.aggregates_hold && !a.warn_aggregates {
+                eprintln!("error: an aggregate requirement is broken; the output was not written (use --warn-aggregates to write it anyway)");
+                return Ok(ExitCode::from(1));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => Err(UsageError(e.to_string())),
+    }
+}
+
+/// The columns of a record type, as `pol gen` writes them.
+fn record_columns(m: &pol_core::check::Module, name: &str) -> Result<Vec<ColumnSpec>, UsageError> {
+    let rec = m.records.iter().find(|r| r.name == name).ok_or_else(|| {
+        UsageError(format!("no record `{name}`; records are {}", m.records.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ")))
+    })?;
+    Ok(rec
+        .fields
+        .iter()
+        .map(|f| {
+            let sty = scalar_ty(m, f.ty);
+            let domain = f.domain.and_then(|(lo, hi)| Some((input_cell(lo, &sty)?, input_cell(hi, &sty)?)));
+            let _ = Ty::Int;
+            ColumnSpec { name: f.name.clone(), ty: column_type(&sty), domain, is_id: f.is_key }
+        })
+        .collect())
+}
+
+pub fn generate(a: &GenArgs) -> Result<ExitCode, UsageError> {
+    let loaded = load(&a.file, a.framework.as_deref(), &Budget::default())?;
+    if loaded.has_errors() {
+        print!("{}", loaded.render());
+        return Ok(ExitCode::from(1));
+    }
+    let cols = record_columns(&loaded.module, &a.record)?;
+    let report = pol_runtime::generate(&cols, a.rows, a.seed, &a.output).map_err(|e| UsageError(e.to_string()))?;
+    println!("wrote {} rows of {} to {} in {} ms", report.rows, a.record, a.output.display(), report.elapsed.as_millis());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn rate(rows: u64, secs: f64) -> String {
+    // Throughput figures for a human; no money is computed here.
+    format!("{:>8.2} M records/s", rows as f64 / secs.max(1e-9) / 1e6)
+}
+
+pub fn bench(a: &BenchArgs) -> Result<ExitCode, UsageError> {
+    let program = match compiled(&a.scheme, None, &[], None)? {
+        Ok(p) => p,
+        Err(code) => return Ok(code),
+    };
+    std::fs::create_dir_all(&a.dir).map_err(|e| UsageError(format!("cannot create {}: {e}", a.dir.display())))?;
+    let input = a.dir.join("population.parquet");
+    let sig = pol_core::interp::signature(&program);
+    pol_runtime::generate(&sig.inputs, a.rows, 7, &input).map_err(|e| UsageError(e.to_string()))?;
+    let cols = pol_runtime::read_columns(&sig.inputs, &input, pol_runtime::DEFAULT_BATCH_ROWS).map_err(|e| UsageError(e.to_string()))?;
+    let n = cols.rows as usize;
+    let inputs: Vec<&[i64]> = cols.columns.iter().map(|c| c.as_slice()).collect();
+    let jit = JitKernel::compile(&program).map_err(|e| UsageError(e.to_string()))?;
+    let interp = InterpKernel::new(program.clone());
+    println!("benchmark: {} over {} generated rows ({})", program.name, n, input.display());
+
+    let time_kernel = |k: &dyn Kernel, rows: usize| {
+        let mut outs: Vec<Vec<i64>> = program.outputs.iter().map(|_| vec![0; rows]).collect();
+        let mut status = vec![0u32; rows];
+        let cut: Vec<&[i64]> = inputs.iter().map(|c| &c[..rows]).collect();
+        let t = Instant::now();
+        let mut views: Vec<&mut [i64]> = outs.iter_mut().map(|o| o.as_mut_slice()).collect();
+        k.eval_batch(&cut, &mut views, &mut status);
+        (t.elapsed().as_secs_f64(), outs, status)
+    };
+    let (t_jit, jit_out, jit_status) = time_kernel(&jit, n);
+    println!("jit, compute only, 1 thread:        {}", rate(n as u64, t_jit));
+    let interp_rows = n.min(200_000);
+    let (t_int, int_out, int_status) = time_kernel(&interp, interp_rows);
+    println!("interpreter, compute only, 1 thread: {}  ({} rows)", rate(interp_rows as u64, t_int), interp_rows);
+    let agree = (0..interp_rows).all(|r| int_status[r] == jit_status[r] && (int_status[r] != 0 || int_out.iter().zip(&jit_out).all(|(a, b)| a[r] == b[r])));
+    println!("jit agrees with the interpreter on those rows: {agree}");
+    if let Some(t_hand) = crate::handwritten::time(&program, &inputs, n) {
+        println!("hand-written Rust, 1 thread:         {}  (jit at {:.0}% of it)", rate(n as u64, t_hand), 100.0 * t_hand / t_jit);
+    }
+    println!("jit speed-up over the interpreter:   {:.1}x", (interp_rows as f64 / t_int) / (n as f64 / t_jit));
+
+    let floor = pol_runtime::measure_io_floor(&sig, &input, &a.dir.join("floor.parquet"), pol_runtime::DEFAULT_BATCH_ROWS).map_err(|e| UsageError(e.to_string()))?;
+    println!("IO floor (read + write, no compute): {}", rate(floor.rows, floor.elapsed.as_secs_f64()));
+    for threads in [1usize, 2] {
+        let opts = pol_runtime::RunOptions {
+            input: input.clone(),
+            output: a.dir.join(format!("out-{threads}.parquet")),
+            errors: None,
+            summary: None,
+            threads: Some(a.threads.unwrap_or(threads)),
+            batch_rows: pol_runtime::DEFAULT_BATCH_ROWS,
+            warn_aggregates: true,
+            progress: false,
+        };
+        let t = Instant::now();
+        let s = pol_runtime::run(&jit, &opts).map_err(|e| UsageError(e.to_string()))?;
+        let secs = t.elapsed().as_secs_f64();
+        println!("end to end Parquet -> Parquet, jit, {} threads: {}  ({:.0}% of the IO floor)", s.threads, rate(s.rows_in, secs), 100.0 * (s.rows_in as f64 / secs) / (floor.rows as f64 / floor.elapsed.as_secs_f64()));
+    }
+    Ok(ExitCode::SUCCESS)
+}
