@@ -12,7 +12,9 @@
 //! - `native`: the Cranelift module that owns the compiled code.
 //!
 //! Invariants: no raw function pointer leaves this crate; a fault check is never evaluated for
-//! an operand the interpreter would not evaluate.
+//! an operand the interpreter would not evaluate. The range analysis trusts the declared input
+//! domains (the kernel contract), so a cell outside its domain gives unspecified results, but
+//! never undefined behaviour: table loads are clamped and hardware divisors kept positive.
 
 mod error;
 mod helpers;

@@ -62,6 +62,26 @@ fn every_rounding_mode_on_halves_and_thirds_of_both_signs() {
 }
 
 #[test]
+fn every_rounding_mode_on_non_negative_domains_near_the_top_of_i64() {
+    // Non-negative numerators over constant denominators round with one unsigned division;
+    // near `i64::MAX` the bias no longer fits and the general sequence takes over.
+    let domains = [(0, 1000), (i64::MAX - 1000, i64::MAX), (0, i64::MAX - 3)];
+    for (lo, hi) in domains {
+        let inputs = vec![input("x", Some((lo, hi))), input("y", None)];
+        let cell = |k: i64| {
+            let base = lo + (hi - lo) / 1000 * k;
+            base.checked_add(k % 7).filter(|v| *v <= hi).unwrap_or(base)
+        };
+        let rows: Vec<Vec<i64>> = (0..=1000).map(|k| vec![cell(k), 0]).collect();
+        for mode in ALL_MODES {
+            for den in [2, 3, 4, 7, 10, 100] {
+                check(&program(inputs.clone(), vec![], vec![round_int(num(inp(0), den), mode, 1)]), &rows);
+            }
+        }
+    }
+}
+
+#[test]
 fn rounding_unbounded_values_takes_the_wide_paths() {
     for mode in ALL_MODES {
         for den in [2, 3, 7, 1000] {

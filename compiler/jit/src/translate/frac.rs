@@ -230,7 +230,11 @@ impl FunctionTranslator<'_, '_> {
         if self.dry {
             return self.dummy(iv);
         }
-        let (n, d) = (num.v, den.v);
+        let d = self.positive_divisor(den);
+        let n = num.v;
+        if let Some(q) = self.round_non_negative(num, den, mode) {
+            return Int { v: q, iv };
+        }
         let q = self.builder.ins().sdiv(n, d);
         let r = self.builder.ins().srem(n, d);
         let v = match mode {
@@ -271,6 +275,28 @@ impl FunctionTranslator<'_, '_> {
             }
         };
         Int { v, iv }
+    }
+
+    /// The common case of a non-negative numerator over a constant denominator, where one
+    /// unsigned division by a constant does: `(num + bias) / den` with `bias` 0 (down or toward
+    /// zero), `den - 1` (up) or `den / 2` (half away from zero: for an odd `den` there are no
+    /// halves, and `(den - 1) / 2` is what `den / 2` rounds to). `None` when it does not apply.
+    fn round_non_negative(&mut self, num: Int, den: Int, mode: RoundMode) -> Option<Value> {
+        let d = den.iv.as_point()?;
+        if num.iv.lo < 0 {
+            return None;
+        }
+        let bias = match mode {
+            RoundMode::Down | RoundMode::TowardZero => 0,
+            RoundMode::Up => d - 1,
+            RoundMode::HalfAwayFromZero => d / 2,
+            RoundMode::HalfEven => return None,
+        };
+        if !num.iv.hi.checked_add(bias).is_some_and(|hi| hi <= i64::MAX as i128) {
+            return None;
+        }
+        let biased = self.builder.ins().iadd_imm_s(num.v, bias as i64);
+        Some(self.builder.ins().udiv(biased, den.v))
     }
 
     fn expect_frac(&mut self, v: Val) -> Frac {

@@ -271,8 +271,9 @@ impl FunctionTranslator<'_, '_> {
         if self.dry {
             return self.dummy(iv);
         }
-        let q = self.builder.ins().sdiv(x.v, y.v);
-        let r = self.builder.ins().srem(x.v, y.v);
+        let divisor = self.positive_divisor(y);
+        let q = self.builder.ins().sdiv(x.v, divisor);
+        let r = self.builder.ins().srem(x.v, divisor);
         let negative = self.builder.ins().icmp_imm_s(IntCC::SignedLessThan, r, 0);
         let v = if op == ArithOp::Div {
             let borrow = self.builder.ins().uextend(types::I64, negative);
@@ -283,6 +284,16 @@ impl FunctionTranslator<'_, '_> {
             self.builder.ins().iadd(r, fix)
         };
         Int { v, iv }
+    }
+
+    /// A 64-bit divisor the ranges prove positive, as a register that is positive even when
+    /// that proof rests on input domains a caller broke: a hardware division must never trap.
+    pub fn positive_divisor(&mut self, y: Int) -> Value {
+        if y.iv.as_point().is_some() {
+            return y.v;
+        }
+        let one = self.builder.ins().iconst(types::I64, 1);
+        self.builder.ins().smax(y.v, one)
     }
 
     /// Division or remainder by a divisor that may be zero or negative: the interpreter's own

@@ -43,15 +43,24 @@ impl FunctionTranslator<'_, '_> {
                     // still out of range, since the keys span less than 2^63 values.
                     self.builder.ins().iadd_imm_s(key.v, (k0 as i128).wrapping_neg() as i64)
                 };
-                if !exact.is_some_and(|e| e.within(in_range)) {
+                if exact.is_some_and(|e| e.within(in_range)) {
+                    // The key's range proves a hit; clamping anyway keeps the load inside the
+                    // table should a caller pass a cell outside its declared domain.
+                    if self.dry {
+                        index
+                    } else {
+                        let last = self.builder.ins().iconst(types::I64, len as i64 - 1);
+                        self.builder.ins().umin(index, last)
+                    }
+                } else {
                     let miss = if self.dry {
                         index
                     } else {
                         self.builder.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, index, len as i64)
                     };
                     self.fault_if(miss, site, FaultKind::TableMiss);
+                    index
                 }
-                index
             }
             None => {
                 self.tick(HELPER_COST);
