@@ -60,10 +60,10 @@ impl AtomicFile {
             .map_err(|e| RuntimeError::io(&self.final_path, "rename into", e))?;
         // The rename is durable only once the directory itself is synced; best effort, since
         // not every platform can open a directory.
-        if let Some(dir) = self.final_path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            if let Ok(d) = File::open(dir) {
-                let _ = d.sync_all();
-            }
+        if let Some(dir) = self.final_path.parent().filter(|p| !p.as_os_str().is_empty())
+            && let Ok(d) = File::open(dir)
+        {
+            let _ = d.sync_all();
         }
         self.temp_path = PathBuf::new();
         Ok(())

@@ -26,7 +26,7 @@ pub(crate) struct BoundInput {
 
 enum Inner {
     Parquet(ParquetRecordBatchReader),
-    Csv(csv::Reader<BufReader<File>>),
+    Csv(Box<csv::Reader<BufReader<File>>>),
 }
 
 /// A stream of record batches holding the needed columns of one input file.
@@ -109,7 +109,7 @@ pub(crate) fn open_input(
                 .build(BufReader::with_capacity(1 << 20, open_file(path)?))
                 .map_err(|e| RuntimeError::arrow(path, e))?;
             let schema = reader.schema();
-            (Inner::Csv(reader), schema, bindings, None)
+            (Inner::Csv(Box::new(reader)), schema, bindings, None)
         }
     };
     let mut bound = Vec::with_capacity(inputs.len());

@@ -79,6 +79,12 @@ fn convert_column(
     source: &Source,
     faults: &mut BTreeMap<usize, InputFault>,
 ) -> Vec<i64> {
+    if array.null_count() == 0
+        && let Some(mut out) = fast_column(array, spec, source)
+    {
+        check_domain_in_place(spec, &mut out, faults);
+        return out;
+    }
     let n = array.len();
     let mut out = Vec::with_capacity(n);
     let mut sink = CellSink { spec, out: &mut out, faults, placeholder: placeholder(spec) };
@@ -161,6 +167,54 @@ fn convert_column(
         }
     }
     out
+}
+
+/// Converts a column without nulls in one pass, or `None` when some cell needs the per-cell path
+/// (a value beyond 64 bits) or the type has no fast path.
+fn fast_column(array: &dyn Array, spec: &ColumnSpec, source: &Source) -> Option<Vec<i64>> {
+    macro_rules! widen {
+        ($t:ty) => {
+            Some(array.as_primitive::<$t>().values().iter().map(|v| i64::from(*v)).collect())
+        };
+    }
+    macro_rules! rescale {
+        ($t:ty, $scale:expr) => {{
+            let factor = 10i128.pow(crate::value::scale_of(&spec.ty).saturating_sub($scale));
+            let values = array.as_primitive::<$t>().values();
+            values.iter().map(|v| i64::try_from(i128::from(*v).checked_mul(factor)?).ok()).collect()
+        }};
+    }
+    match (source, array.data_type()) {
+        (Source::Integer, DataType::Int64) => Some(array.as_primitive::<Int64Type>().values().to_vec()),
+        (Source::Integer, DataType::Int32) => widen!(Int32Type),
+        (Source::Integer, DataType::Int16) => widen!(Int16Type),
+        (Source::Integer, DataType::Int8) => widen!(Int8Type),
+        (Source::Integer, DataType::UInt32) => widen!(UInt32Type),
+        (Source::Integer, DataType::UInt16) => widen!(UInt16Type),
+        (Source::Integer, DataType::UInt8) => widen!(UInt8Type),
+        (Source::Date32, DataType::Date32) => widen!(arrow::datatypes::Date32Type),
+        (Source::Decimal { scale }, DataType::Decimal128(..)) => rescale!(Decimal128Type, *scale),
+        (Source::Decimal { scale }, DataType::Decimal64(..)) => rescale!(Decimal64Type, *scale),
+        (Source::Decimal { scale }, DataType::Decimal32(..)) => rescale!(Decimal32Type, *scale),
+        (Source::Boolean, DataType::Boolean) => {
+            Some(array.as_boolean().values().iter().map(i64::from).collect())
+        }
+        _ => None,
+    }
+}
+
+/// Sends every out-of-domain cell of `out` to the ledger and replaces it with a placeholder.
+fn check_domain_in_place(spec: &ColumnSpec, out: &mut [i64], faults: &mut BTreeMap<usize, InputFault>) {
+    let Some((lo, hi)) = spec.domain else { return };
+    if !out.iter().any(|v| *v < lo || *v > hi) {
+        return;
+    }
+    let mut scratch = Vec::with_capacity(out.len());
+    let mut sink = CellSink { spec, out: &mut scratch, faults, placeholder: placeholder(spec) };
+    for (row, v) in out.iter().enumerate() {
+        sink.push(row, Cell::Value(*v));
+    }
+    out.copy_from_slice(&scratch);
 }
 
 /// Collects converted cells, checking domains and recording faults.

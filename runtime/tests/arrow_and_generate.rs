@@ -16,12 +16,16 @@ use common::*;
 use pol_runtime::{RuntimeError, eval_record_batch, generate, measure_io_floor, read_columns};
 
 fn batch(pension: Decimal128Array) -> RecordBatch {
+    batch_with(pension, vec![360, 98, 360, 360])
+}
+
+fn batch_with(pension: Decimal128Array, contribution: Vec<u16>) -> RecordBatch {
     let category: DictionaryArray<Int8Type> =
         vec!["Enterprise", "Institution", "Enterprise", "Army"].into_iter().collect();
     let columns: Vec<(&str, ArrayRef)> = vec![
         ("person_id", Arc::new(Int32Array::from(vec![1, 2, 3, 4]))),
         ("birth_date", Arc::new(Date32Array::from(vec![-7154, -7154, -7154, -7154]))),
-        ("contribution", Arc::new(UInt16Array::from(vec![360, 98, 360, 360]))),
+        ("contribution", Arc::new(UInt16Array::from(contribution))),
         ("monthly_pension", Arc::new(pension)),
         ("category", Arc::new(category)),
         ("military_cadre", Arc::new(BooleanArray::from(vec![Some(false), Some(true), None, Some(false)]))),
@@ -102,4 +106,14 @@ fn the_io_floor_writes_an_output_of_the_run_shape() {
     assert_eq!(batches[0].num_columns(), 8);
     let names = StringArray::from(vec!["person_id"]);
     assert_eq!(batches[0].schema().field(0).name(), names.value(0));
+}
+
+#[test]
+fn out_of_domain_cells_of_columns_without_nulls_are_caught() {
+    let pension = Decimal128Array::from(vec![300_000; 4]).with_precision_and_scale(12, 2).expect("decimal");
+    let b = batch_with(pension, vec![721, 360, 360, 360]);
+    let result = eval_record_batch(&AdjustKernel::new(1, 20), &b).expect("evaluates");
+    let first = &result.errors[0];
+    assert_eq!((first.row, first.code.as_str(), first.column.as_str()), (1, "V0002", "contribution"));
+    assert!(first.message.contains("721"), "{}", first.message);
 }
