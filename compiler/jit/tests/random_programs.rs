@@ -266,8 +266,13 @@ fn build_program(outputs: Vec<Expr>) -> Program {
     p
 }
 
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(600)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    // `PROPTEST_CASES` overrides the count for a longer local hunt.
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn jit_agrees_with_the_interpreter_on_random_programs(
