@@ -65,6 +65,7 @@
 
 mod aggregate;
 mod atomic;
+mod background;
 mod bench;
 mod error;
 mod eval;

@@ -1,8 +1,7 @@
 //! Output files: the kernel's `i64` cells as typed Arrow arrays, written to Parquet or CSV under
 //! a temporary name, in write calls aligned so that the bytes do not depend on batch sizes.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -17,6 +16,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use pol_kernel::ColumnType;
 
 use crate::atomic::AtomicFile;
+use crate::background::BackgroundWriter;
 use crate::error::RuntimeError;
 use crate::schema::FileFormat;
 
@@ -80,8 +80,8 @@ pub(crate) fn build_array(ty: &ColumnType, values: Vec<i64>) -> Result<ArrayRef,
 }
 
 enum Sink {
-    Parquet(ArrowWriter<BufWriter<File>>),
-    Csv(csv::Writer<BufWriter<File>>),
+    Parquet(ArrowWriter<BackgroundWriter>),
+    Csv(csv::Writer<BufWriter<BackgroundWriter>>),
 }
 
 /// An output file being written; it appears under its final name only through
@@ -113,13 +113,16 @@ impl OutputWriter {
     pub fn create(path: &Path, schema: SchemaRef) -> Result<Self, RuntimeError> {
         let format = FileFormat::from_path(path, "output")?;
         let atomic = AtomicFile::create(path)?;
-        let buffered = BufWriter::with_capacity(1 << 20, atomic.file()?);
+        let background = BackgroundWriter::new(atomic.file()?).map_err(|e| RuntimeError::io(path, "write", e))?;
         let sink = match format {
+            // The Parquet writer buffers whole pages itself; the background writer chunks them.
             FileFormat::Parquet => Sink::Parquet(
-                ArrowWriter::try_new(buffered, schema.clone(), Some(parquet_writer_properties()))
+                ArrowWriter::try_new(background, schema.clone(), Some(parquet_writer_properties()))
                     .map_err(|e| RuntimeError::parquet(path, e))?,
             ),
-            FileFormat::Csv => Sink::Csv(csv::WriterBuilder::new().with_header(true).build(buffered)),
+            FileFormat::Csv => Sink::Csv(
+                csv::WriterBuilder::new().with_header(true).build(BufWriter::with_capacity(1 << 16, background)),
+            ),
         };
         Ok(OutputWriter { atomic, schema, sink, tail: None, rows: 0 })
     }
@@ -180,10 +183,10 @@ impl OutputWriter {
                     w.write(&RecordBatch::new_empty(self.schema.clone()))
                         .map_err(|e| RuntimeError::arrow(&path, e))?;
                 }
-                w.into_inner()
+                w.into_inner().into_inner().map_err(|e| RuntimeError::io(&path, "write", e.into_error()))?
             }
         };
-        buffered.flush().map_err(|e| RuntimeError::io(&path, "write", e))?;
+        buffered.finish().map_err(|e| RuntimeError::io(&path, "write", e))?;
         Ok(FinishedOutput { atomic: self.atomic, rows: self.rows })
     }
 }
