@@ -35,7 +35,13 @@ unsafe fn write_i128(out: *mut i64, value: i128) {
 ///
 /// # Safety
 /// `out` must be valid for writing two `i64` words (JIT code passes a 16-byte stack slot).
-pub unsafe extern "C" fn pol_jit_mul_i128(a_lo: i64, a_hi: i64, b_lo: i64, b_hi: i64, out: *mut i64) -> i64 {
+pub unsafe extern "C" fn pol_jit_mul_i128(
+    a_lo: i64,
+    a_hi: i64,
+    b_lo: i64,
+    b_hi: i64,
+    out: *mut i64,
+) -> i64 {
     match join(a_lo, a_hi).checked_mul(join(b_lo, b_hi)) {
         Some(p) => {
             // SAFETY: forwarded from this function's contract.
@@ -72,9 +78,16 @@ pub unsafe extern "C" fn pol_jit_round_quotient(
     out: *mut i64,
 ) -> i64 {
     let den = join(den_lo, den_hi);
-    let mode = ROUND_MODES.get(mode as usize).copied().unwrap_or(RoundMode::HalfAwayFromZero);
+    let mode = ROUND_MODES
+        .get(mode as usize)
+        .copied()
+        .unwrap_or(RoundMode::HalfAwayFromZero);
     // A non-positive denominator is a translator bug; never divide by zero in that case.
-    let q = if den > 0 { round_quotient(join(num_lo, num_hi), den, mode) } else { 0 };
+    let q = if den > 0 {
+        round_quotient(join(num_lo, num_hi), den, mode)
+    } else {
+        0
+    };
     // SAFETY: forwarded from this function's contract.
     unsafe { write_i128(out, q) };
     HELPER_OK
@@ -116,9 +129,8 @@ mod tests {
         let mut out = [0i64; 2];
         let big = i64::MAX as i128 * 3;
         // SAFETY: `out` has two words.
-        let status = unsafe {
-            pol_jit_mul_i128(big as i64, (big >> 64) as i64, -5, -1, out.as_mut_ptr())
-        };
+        let status =
+            unsafe { pol_jit_mul_i128(big as i64, (big >> 64) as i64, -5, -1, out.as_mut_ptr()) };
         assert_eq!(status, HELPER_OK);
         assert_eq!(join(out[0], out[1]), big * -5);
         // SAFETY: `out` has two words.

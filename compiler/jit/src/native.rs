@@ -16,8 +16,12 @@ use std::collections::HashMap;
 
 /// The native entry point: evaluates `rows` rows. `inputs[i]` and `outputs[j]` point to
 /// columns of at least `rows` cells, `status` to `rows` statuses.
-pub(crate) type KernelFn =
-    unsafe extern "C" fn(inputs: *const *const i64, outputs: *const *mut i64, status: *mut u32, rows: usize);
+pub(crate) type KernelFn = unsafe extern "C" fn(
+    inputs: *const *const i64,
+    outputs: *const *mut i64,
+    status: *mut u32,
+    rows: usize,
+);
 
 /// Compiled code and everything it points into.
 pub(crate) struct NativeCode {
@@ -37,8 +41,9 @@ impl NativeCode {
         clif: Option<&mut String>,
     ) -> Result<NativeCode, JitError> {
         let tables: Vec<TableData> = program.tables.iter().map(TableData::build).collect();
-        let mut builder = JITBuilder::with_flags(&[("opt_level", "speed")], default_libcall_names())
-            .map_err(|e| JitError::Host(e.to_string()))?;
+        let mut builder =
+            JITBuilder::with_flags(&[("opt_level", "speed")], default_libcall_names())
+                .map_err(|e| JitError::Host(e.to_string()))?;
         for (name, address) in symbols() {
             builder.symbol(name, address);
         }
@@ -70,22 +75,40 @@ impl NativeCode {
             int_div_rem: module.declare_func_in_func(imports.int_div_rem, &mut ctx.func),
             table_find: module.declare_func_in_func(imports.table_find, &mut ctx.func),
         };
-        let broken = translate(&mut ctx, &mut function_ctx, program, &tables, &refs, module.target_config(), allow_select);
+        let broken = translate(
+            &mut ctx,
+            &mut function_ctx,
+            program,
+            &tables,
+            &refs,
+            module.target_config(),
+            allow_select,
+        );
         if broken {
-            return Err(JitError::Codegen("a fault check was emitted in speculated code".into()));
+            return Err(JitError::Codegen(
+                "a fault check was emitted in speculated code".into(),
+            ));
         }
-        module.define_function(kernel_id, &mut ctx).map_err(|e| JitError::Codegen(format!("{e:?}")))?;
+        module
+            .define_function(kernel_id, &mut ctx)
+            .map_err(|e| JitError::Codegen(format!("{e:?}")))?;
         if let Some(text) = clif {
             *text = ctx.func.display().to_string();
         }
         module.clear_context(&mut ctx);
-        module.finalize_definitions().map_err(|e| JitError::Codegen(e.to_string()))?;
+        module
+            .finalize_definitions()
+            .map_err(|e| JitError::Codegen(e.to_string()))?;
         let code = module.get_finalized_function(kernel_id);
         // SAFETY: `code` is the finalized body of `pol_kernel`, declared above with exactly the
         // parameters of `KernelFn` (three pointers and a pointer-sized count) under the default
         // calling convention of the host, which is `extern "C"`.
         let entry = unsafe { std::mem::transmute::<*const u8, KernelFn>(code) };
-        Ok(NativeCode { module: Some(module), entry, _tables: tables })
+        Ok(NativeCode {
+            module: Some(module),
+            entry,
+            _tables: tables,
+        })
     }
 
     pub fn entry(&self) -> KernelFn {
@@ -104,8 +127,14 @@ fn translate(
     allow_select: bool,
 ) -> bool {
     let builder = FunctionBuilder::new(&mut ctx.func, function_ctx);
-    let mut translator =
-        FunctionTranslator::new(builder, program, tables, imports, config.pointer_type(), allow_select);
+    let mut translator = FunctionTranslator::new(
+        builder,
+        program,
+        tables,
+        imports,
+        config.pointer_type(),
+        allow_select,
+    );
     translator.translate_program();
     let broken = translator.speculation_broken;
     translator.builder.finalize(config);
@@ -157,16 +186,28 @@ fn builtin_symbol(b: Builtin) -> &'static str {
 fn symbols() -> Vec<(&'static str, *const u8)> {
     vec![
         ("pol_age_years", calendar::pol_age_years as *const u8),
-        ("pol_months_between", calendar::pol_months_between as *const u8),
+        (
+            "pol_months_between",
+            calendar::pol_months_between as *const u8,
+        ),
         ("pol_add_months", calendar::pol_add_months as *const u8),
         ("pol_year", calendar::pol_year as *const u8),
         ("pol_month", calendar::pol_month as *const u8),
         ("pol_day", calendar::pol_day as *const u8),
         ("pol_make_date", calendar::pol_make_date as *const u8),
         ("pol_jit_mul_i128", helpers::pol_jit_mul_i128 as *const u8),
-        ("pol_jit_round_quotient", helpers::pol_jit_round_quotient as *const u8),
-        ("pol_jit_int_div_rem", helpers::pol_jit_int_div_rem as *const u8),
-        ("pol_jit_table_find", helpers::pol_jit_table_find as *const u8),
+        (
+            "pol_jit_round_quotient",
+            helpers::pol_jit_round_quotient as *const u8,
+        ),
+        (
+            "pol_jit_int_div_rem",
+            helpers::pol_jit_int_div_rem as *const u8,
+        ),
+        (
+            "pol_jit_table_find",
+            helpers::pol_jit_table_find as *const u8,
+        ),
     ]
 }
 

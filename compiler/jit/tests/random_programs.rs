@@ -16,7 +16,12 @@ const NUM_LOCAL: u32 = 2000;
 const DEPTH: usize = 4;
 
 fn domains() -> Vec<Option<(i64, i64)>> {
-    vec![None, Some((-1000, 1000)), Some((0, 1_000_000_000)), Some((-2, 5))]
+    vec![
+        None,
+        Some((-1000, 1000)),
+        Some((0, 1_000_000_000)),
+        Some((-2, 5)),
+    ]
 }
 
 fn tables() -> Vec<Table> {
@@ -43,7 +48,9 @@ fn tables() -> Vec<Table> {
             name: "dense_rate".into(),
             repr: Repr::Num,
             keys: (0..5).collect(),
-            values: (0..5).map(|k| Const::N(Frac::new(k * 15 + 3, 1000))).collect(),
+            values: (0..5)
+                .map(|k| Const::N(Frac::new(k * 15 + 3, 1000)))
+                .collect(),
         },
     ]
 }
@@ -98,7 +105,13 @@ fn num_leaf() -> BoxedStrategy<Expr> {
 }
 
 fn arith_op() -> impl Strategy<Value = ArithOp> {
-    prop::sample::select(vec![ArithOp::Add, ArithOp::Sub, ArithOp::Mul, ArithOp::Div, ArithOp::Rem])
+    prop::sample::select(vec![
+        ArithOp::Add,
+        ArithOp::Sub,
+        ArithOp::Mul,
+        ArithOp::Div,
+        ArithOp::Rem,
+    ])
 }
 
 fn num_op() -> impl Strategy<Value = ArithOp> {
@@ -109,7 +122,14 @@ fn num_op() -> impl Strategy<Value = ArithOp> {
 }
 
 fn cmp_op() -> impl Strategy<Value = CmpOp> {
-    prop::sample::select(vec![CmpOp::Eq, CmpOp::Ne, CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge])
+    prop::sample::select(vec![
+        CmpOp::Eq,
+        CmpOp::Ne,
+        CmpOp::Lt,
+        CmpOp::Le,
+        CmpOp::Gt,
+        CmpOp::Ge,
+    ])
 }
 
 fn builtin() -> impl Strategy<Value = Builtin> {
@@ -125,7 +145,11 @@ fn builtin() -> impl Strategy<Value = Builtin> {
 }
 
 /// A block binding one value of either representation, then a result.
-fn block_of(ints: &BoxedStrategy<Expr>, nums: &BoxedStrategy<Expr>, result: &BoxedStrategy<Expr>) -> BoxedStrategy<Expr> {
+fn block_of(
+    ints: &BoxedStrategy<Expr>,
+    nums: &BoxedStrategy<Expr>,
+    result: &BoxedStrategy<Expr>,
+) -> BoxedStrategy<Expr> {
     let value = prop_oneof![
         ints.clone().prop_map(|e| (Repr::I64, e)),
         nums.clone().prop_map(|e| (Repr::Num, e)),
@@ -134,7 +158,12 @@ fn block_of(ints: &BoxedStrategy<Expr>, nums: &BoxedStrategy<Expr>, result: &Box
         .prop_map(|(values, result)| {
             let bindings = values
                 .into_iter()
-                .map(|(repr, value)| Binding { local: LocalId(0), repr, value, trace: None })
+                .map(|(repr, value)| Binding {
+                    local: LocalId(0),
+                    repr,
+                    value,
+                    trace: None,
+                })
                 .collect();
             Expr::Block(Box::new(Block { bindings, result }))
         })
@@ -190,9 +219,17 @@ fn expr_strategies() -> (BoxedStrategy<Expr>, BoxedStrategy<Expr>) {
 fn resolve_locals(e: &mut Expr, scope: &mut Vec<(LocalId, Repr)>, next: &mut u32) {
     match e {
         Expr::Local(l) if l.0 >= INT_LOCAL => {
-            let want = if l.0 >= NUM_LOCAL { Repr::Num } else { Repr::I64 };
+            let want = if l.0 >= NUM_LOCAL {
+                Repr::Num
+            } else {
+                Repr::I64
+            };
             let k = (l.0 % 1000) as usize;
-            let candidates: Vec<LocalId> = scope.iter().filter(|(_, r)| *r == want).map(|(l, _)| *l).collect();
+            let candidates: Vec<LocalId> = scope
+                .iter()
+                .filter(|(_, r)| *r == want)
+                .map(|(l, _)| *l)
+                .collect();
             *e = match (candidates.is_empty(), want) {
                 (false, _) => Expr::Local(candidates[k % candidates.len()]),
                 (true, Repr::I64) => Expr::ConstI(k as i64),
@@ -206,11 +243,17 @@ fn resolve_locals(e: &mut Expr, scope: &mut Vec<(LocalId, Repr)>, next: &mut u32
         | Expr::Neg { arg, .. }
         | Expr::Not(arg)
         | Expr::TableGet { key: arg, .. } => resolve_locals(arg, scope, next),
-        Expr::Arith { a, b, .. } | Expr::Cmp { a, b, .. } | Expr::MinMax { a, b, .. } | Expr::And(a, b) | Expr::Or(a, b) => {
+        Expr::Arith { a, b, .. }
+        | Expr::Cmp { a, b, .. }
+        | Expr::MinMax { a, b, .. }
+        | Expr::And(a, b)
+        | Expr::Or(a, b) => {
             resolve_locals(a, scope, next);
             resolve_locals(b, scope, next);
         }
-        Expr::If { cond, then, els, .. } => {
+        Expr::If {
+            cond, then, els, ..
+        } => {
             resolve_locals(cond, scope, next);
             resolve_locals(then, scope, next);
             resolve_locals(els, scope, next);
@@ -267,7 +310,10 @@ fn build_program(outputs: Vec<Expr>) -> Program {
 }
 
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(600)
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(600)
 }
 
 proptest! {

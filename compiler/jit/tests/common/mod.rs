@@ -35,7 +35,13 @@ pub fn num(arg: Expr, den: i128) -> Expr {
 }
 
 pub fn arith(op: ArithOp, repr: Repr, a: Expr, bb: Expr, site: u32) -> Expr {
-    Expr::Arith { op, repr, a: b(a), b: b(bb), site: SiteId(site) }
+    Expr::Arith {
+        op,
+        repr,
+        a: b(a),
+        b: b(bb),
+        site: SiteId(site),
+    }
 }
 
 pub fn ai(op: ArithOp, a: Expr, bb: Expr, site: u32) -> Expr {
@@ -47,39 +53,82 @@ pub fn an(op: ArithOp, a: Expr, bb: Expr, site: u32) -> Expr {
 }
 
 pub fn cmp(op: CmpOp, repr: Repr, a: Expr, bb: Expr, site: u32) -> Expr {
-    Expr::Cmp { op, repr, a: b(a), b: b(bb), site: SiteId(site) }
+    Expr::Cmp {
+        op,
+        repr,
+        a: b(a),
+        b: b(bb),
+        site: SiteId(site),
+    }
 }
 
 pub fn minmax(max: bool, repr: Repr, a: Expr, bb: Expr, site: u32) -> Expr {
-    Expr::MinMax { max, repr, a: b(a), b: b(bb), site: SiteId(site) }
+    Expr::MinMax {
+        max,
+        repr,
+        a: b(a),
+        b: b(bb),
+        site: SiteId(site),
+    }
 }
 
 pub fn round_int(arg: Expr, mode: RoundMode, site: u32) -> Expr {
-    Expr::RoundInt { arg: b(arg), mode, site: SiteId(site) }
+    Expr::RoundInt {
+        arg: b(arg),
+        mode,
+        site: SiteId(site),
+    }
 }
 
 pub fn round_to(arg: Expr, quantum: Frac, mode: RoundMode, site: u32) -> Expr {
-    Expr::RoundTo { arg: b(arg), quantum, mode, site: SiteId(site) }
+    Expr::RoundTo {
+        arg: b(arg),
+        quantum,
+        mode,
+        site: SiteId(site),
+    }
 }
 
 pub fn neg(repr: Repr, arg: Expr, site: u32) -> Expr {
-    Expr::Neg { repr, arg: b(arg), site: SiteId(site) }
+    Expr::Neg {
+        repr,
+        arg: b(arg),
+        site: SiteId(site),
+    }
 }
 
 pub fn if_(repr: Repr, cond: Expr, then: Expr, els: Expr) -> Expr {
-    Expr::If { repr, cond: b(cond), then: b(then), els: b(els) }
+    Expr::If {
+        repr,
+        cond: b(cond),
+        then: b(then),
+        els: b(els),
+    }
 }
 
 pub fn call(func: Builtin, args: Vec<Expr>, site: u32) -> Expr {
-    Expr::Call { func, args, site: SiteId(site) }
+    Expr::Call {
+        func,
+        args,
+        site: SiteId(site),
+    }
 }
 
 pub fn table_get(table: u32, key: Expr, site: u32) -> Expr {
-    Expr::TableGet { table: TableId(table), key: b(key), site: SiteId(site) }
+    Expr::TableGet {
+        table: TableId(table),
+        key: b(key),
+        site: SiteId(site),
+    }
 }
 
 pub fn bind(l: u32, repr: Repr, value: Expr) -> Binding {
-    Binding { local: LocalId(l), repr, value, trace: None }
+    Binding {
+        local: LocalId(l),
+        repr,
+        value,
+        trace: None,
+    }
 }
 
 pub fn block(bindings: Vec<Binding>, result: Expr) -> Expr {
@@ -95,7 +144,12 @@ pub const ALL_MODES: [RoundMode; 5] = [
 ];
 
 pub fn input(name: &str, domain: Option<(i64, i64)>) -> Input {
-    Input { name: name.into(), ty: ScalarTy::Int, domain, is_id: false }
+    Input {
+        name: name.into(),
+        ty: ScalarTy::Int,
+        domain,
+        is_id: false,
+    }
 }
 
 /// A program of `inputs` and one output per expression (the body a block with no bindings
@@ -107,7 +161,10 @@ pub fn program(inputs: Vec<Input>, tables: Vec<Table>, outputs: Vec<Expr>) -> Pr
         .map(|(i, e)| Output {
             name: format!("out{i}"),
             ty: ScalarTy::Int,
-            body: Block { bindings: vec![], result: e },
+            body: Block {
+                bindings: vec![],
+                result: e,
+            },
             locals: 64,
         })
         .collect();
@@ -121,7 +178,15 @@ pub fn program(inputs: Vec<Input>, tables: Vec<Table>, outputs: Vec<Expr>) -> Pr
             cite: None,
         })
         .collect();
-    Program { name: "test".into(), as_of: 0, inputs, tables, outputs, sites, aggregates: vec![] }
+    Program {
+        name: "test".into(),
+        as_of: 0,
+        inputs,
+        tables,
+        outputs,
+        sites,
+        aggregates: vec![],
+    }
 }
 
 /// The statuses and output columns of one engine over `rows` (each row one cell per input).
@@ -132,7 +197,9 @@ pub struct Run {
 
 pub fn run(kernel: &dyn Kernel, n_outputs: usize, rows: &[Vec<i64>]) -> Run {
     let n_inputs = rows.first().map_or(0, |r| r.len());
-    let columns: Vec<Vec<i64>> = (0..n_inputs).map(|i| rows.iter().map(|r| r[i]).collect()).collect();
+    let columns: Vec<Vec<i64>> = (0..n_inputs)
+        .map(|i| rows.iter().map(|r| r[i]).collect())
+        .collect();
     let inputs: Vec<&[i64]> = columns.iter().map(|c| c.as_slice()).collect();
     // A sentinel shows cells an engine did not write; both must leave the same ones.
     let mut outputs = vec![vec![0x5eed_i64; rows.len()]; n_outputs];
@@ -147,7 +214,8 @@ pub fn run(kernel: &dyn Kernel, n_outputs: usize, rows: &[Vec<i64>]) -> Run {
 /// Runs `program` on both engines and asserts identical statuses and cells for every row;
 /// returns the interpreter's run for further checks.
 pub fn check(program: &Program, rows: &[Vec<i64>]) -> Run {
-    let jit = JitKernel::compile(program).unwrap_or_else(|e| panic!("compile failed: {e}\n{program}"));
+    let jit =
+        JitKernel::compile(program).unwrap_or_else(|e| panic!("compile failed: {e}\n{program}"));
     let interp = InterpKernel::new(program.clone());
     let n = program.outputs.len();
     let want = run(&interp, n, rows);
@@ -170,14 +238,41 @@ pub fn check(program: &Program, rows: &[Vec<i64>]) -> Run {
 /// Interesting cells: zero, small values of both signs, and the edges of `i64`.
 pub fn edge_values() -> Vec<i64> {
     vec![
-        0, 1, -1, 2, -2, 3, -3, 5, -5, 7, -7, 10, -10, 99, -101, 1000, 123_456_789, -987_654_321,
-        i64::MAX, i64::MIN, i64::MAX - 1, i64::MIN + 1, i64::MAX / 2, i64::MIN / 2,
-        3_037_000_499, -3_037_000_500, 1 << 40, -(1 << 40),
+        0,
+        1,
+        -1,
+        2,
+        -2,
+        3,
+        -3,
+        5,
+        -5,
+        7,
+        -7,
+        10,
+        -10,
+        99,
+        -101,
+        1000,
+        123_456_789,
+        -987_654_321,
+        i64::MAX,
+        i64::MIN,
+        i64::MAX - 1,
+        i64::MIN + 1,
+        i64::MAX / 2,
+        i64::MIN / 2,
+        3_037_000_499,
+        -3_037_000_500,
+        1 << 40,
+        -(1 << 40),
     ]
 }
 
 /// Every pair of edge values, as rows of two cells.
 pub fn edge_pairs() -> Vec<Vec<i64>> {
     let v = edge_values();
-    v.iter().flat_map(|a| v.iter().map(move |b| vec![*a, *b])).collect()
+    v.iter()
+        .flat_map(|a| v.iter().map(move |b| vec![*a, *b]))
+        .collect()
 }
