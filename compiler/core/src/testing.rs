@@ -41,6 +41,9 @@ pub fn format_value(m: &Module, c: Const, ty: Ty) -> String {
         Const::I(i) => Frac::int(i),
         Const::N(n) => n,
     };
+    // A whole value may come with a denominator other than 1 (`2825.34 yuan` is 28253400/100
+    // fen); the branches below read `num` as the whole value, so normalise it first.
+    let frac = if frac.den != 1 && frac.is_integral() { Frac::new(frac.num / frac.den, 1) } else { frac };
     match ty {
         Ty::Money(p) => {
             let yuan = if frac.is_integral() {

@@ -93,7 +93,7 @@ impl<'a> Checker<'a> {
 
     fn add_file(&mut self, file_name: &str, file: &'a ast::File) {
         self.file = FileIdx(self.m.files.len() as u32);
-        let (kind, module_name, title, effective) = match &file.header {
+        let (kind, module_name, title, effective, header) = match &file.header {
             Some(h) => {
                 let kind = match &h.kind {
                     HeaderKind::Framework { version } => {
@@ -104,11 +104,11 @@ impl<'a> Checker<'a> {
                         version: version.clone(),
                     },
                 };
-                (kind, h.name.name.clone(), h.title.clone(), Some(h.effective.day))
+                (kind, h.name.name.clone(), h.title.clone(), Some(h.effective.day), h.span)
             }
-            None => (FileKind::Rules, file_name.to_string(), None, None),
+            None => (FileKind::Rules, file_name.to_string(), None, None, Span::default()),
         };
-        self.m.files.push(FileInfo { name: file_name.to_string(), kind, module_name, title, effective });
+        self.m.files.push(FileInfo { name: file_name.to_string(), kind, module_name, title, effective, header });
         let is_scheme = matches!(self.m.files[self.file.0 as usize].kind, FileKind::Scheme { .. });
 
         // Declare types first: records and enums may be used by everything else.

@@ -51,6 +51,8 @@ pub struct FileInfo {
     pub module_name: String,
     pub title: Option<String>,
     pub effective: Option<i64>,
+    /// The span of the header (`scheme … effective …`), where file-level findings point.
+    pub header: Span,
 }
 
 #[derive(Clone, Debug)]

@@ -38,7 +38,7 @@ pub fn check_scheme_compliance(m: &Module, sources: &[SourceFile], budget: &prov
     let scheme = m.main_file();
     let mut diags = Vec::new();
     let Some(sfile) = m.files.get(scheme.0 as usize) else { return diags };
-    let header_span = m.rules.first().map(|_| crate::span::Span::new(0, 0)).unwrap_or_default();
+    let header_span = sfile.header;
     let fw = &m.files[0];
 
     // The framework version must be in force on the scheme's effective date.

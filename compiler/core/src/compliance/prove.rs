@@ -502,7 +502,8 @@ pub fn check_requirements(m: &Module, sources: &[SourceFile], budget: &Budget) -
         });
         for req in &slot.requires {
             let src = sources.get(slot.loc.file.0 as usize);
-            let text = src.map(|s| s.slice(req.span).to_string()).unwrap_or_default();
+            let full = src.map(|s| s.slice(req.span).to_string()).unwrap_or_default();
+            let text = full.split_whitespace().take_while(|w| *w != "cite").collect::<Vec<_>>().join(" ");
             let fref = framework_ref(m, sources, slot.loc.file, req.span, req.cite.as_ref().or(slot.cite.as_ref()));
             for date in check_dates(m) {
                 let program = match lower_requirement(m, sources, rule, &req.cond, slot.loc.file, Some(date)) {
