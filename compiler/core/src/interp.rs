@@ -219,7 +219,7 @@ pub fn int_arith(op: ArithOp, x: i64, y: i64) -> Result<i64, ArithError> {
 
 /// `div_euclid` rounds toward negative infinity only for positive divisors; adjust for negative.
 fn floor_fix(q: i64, x: i64, y: i64) -> i64 {
-    if y < 0 && x.rem_euclid(y) != 0 { q + 1 } else { q }
+    if y < 0 && x.rem_euclid(y) != 0 { q - 1 } else { q }
 }
 
 pub fn cmp_holds(op: CmpOp, ord: Ordering) -> bool {
@@ -355,3 +355,22 @@ impl Kernel for InterpKernel {
     }
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integer_division_and_remainder_floor() {
+        for x in -9i64..=9 {
+            for y in [-4i64, -3, -2, -1, 1, 2, 3, 4] {
+                let q = int_arith(ArithOp::Div, x, y).unwrap();
+                let r = int_arith(ArithOp::Rem, x, y).unwrap();
+                assert_eq!(q, (x as f64 / y as f64).floor() as i64, "{x} div {y}");
+                assert_eq!(x, q * y + r, "{x} = {q}*{y} + {r}");
+            }
+        }
+        assert_eq!(int_arith(ArithOp::Div, 1, 0), Err(ArithError::DivisionByZero));
+        assert_eq!(int_arith(ArithOp::Div, i64::MIN, -1), Err(ArithError::Overflow));
+    }
+}
