@@ -571,10 +571,12 @@ impl Checker<'_> {
     }
 
     fn brackets(&mut self, value: &ast::Expr, bands: &[ast::Band], span: Span) -> TExpr {
-        let v = self.expr(value);
+        let mut v = self.expr(value);
         if !matches!(v.ty, Ty::Int | Ty::Decimal | Ty::Money(_) | Ty::Months | Ty::Rate | Ty::Error) {
             let t = self.m.ty_name(v.ty);
             self.error(Diagnostic::new(&codes::BAD_BRACKETS, format!("brackets divide a number or an amount, not {t}"), v.span, format!("this is {t}")));
+            // Reported once: the bounds and the band amounts are not checked against it.
+            v.ty = Ty::Error;
         }
         let mut tbands = Vec::new();
         let mut rate_ty: Option<Ty> = None;

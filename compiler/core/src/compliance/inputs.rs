@@ -83,7 +83,7 @@ pub fn check_inputs(m: &Module, sources: &[SourceFile]) -> Vec<Diagnostic> {
     for slot in &m.slots {
         let Some(allowed) = &slot.may_use else { continue };
         let Some(r) = m.lookup_rule(&slot.name) else { continue };
-        if m.rule(r).param_types() != slot.params.iter().map(|p| p.ty).collect::<Vec<_>>() {
+        if !super::has_slot_signature(m, slot, r) {
             continue;
         }
         let reads = rule_reads(m, r, &mut memo);

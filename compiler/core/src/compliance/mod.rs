@@ -68,8 +68,7 @@ pub fn check_scheme_compliance(m: &Module, sources: &[SourceFile], budget: &prov
             Some(r) => {
                 let rule = m.rule(r);
                 let want: Vec<_> = slot.params.iter().map(|p| p.ty).collect();
-                let ret_ok = rule.ret == slot.ret || (matches!(rule.ret, crate::check::Ty::Money(None)) && matches!(slot.ret, crate::check::Ty::Money(_)));
-                if rule.param_types() != want || !ret_ok {
+                if !has_slot_signature(m, slot, r) {
                     let show = |tys: &[crate::check::Ty], ret| format!("({}) -> {}", tys.iter().map(|t| m.ty_name(*t)).collect::<Vec<_>>().join(", "), m.ty_name(ret));
                     diags.push(
                         Diagnostic::new(
@@ -171,6 +170,7 @@ pub fn check_scheme_compliance(m: &Module, sources: &[SourceFile], budget: &prov
 
     // Per-record requirements, proven over the declared domain.
     diags.extend(prove::check_requirements(m, sources, budget));
+    diags.extend(prove::check_aggregates_statically(m, sources, budget));
     diags
 }
 
@@ -179,6 +179,16 @@ fn frac(c: Const) -> Frac {
         Const::I(i) => Frac::int(i),
         Const::N(n) => n,
     }
+}
+
+/// Whether a rule has a slot's signature: the same parameter types and the same result type
+/// (an amount without a period takes the slot's period).
+pub fn has_slot_signature(m: &Module, slot: &crate::check::SlotInfo, rule: RuleId) -> bool {
+    use crate::check::Ty;
+    let info = m.rule(rule);
+    let params_ok = info.param_types() == slot.params.iter().map(|p| p.ty).collect::<Vec<_>>();
+    let ret_ok = info.ret == slot.ret || (matches!(info.ret, Ty::Money(None)) && matches!(slot.ret, Ty::Money(_)));
+    params_ok && ret_ok
 }
 
 /// Rules reachable by calls from `roots` (roots included).

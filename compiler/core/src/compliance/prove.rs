@@ -493,7 +493,7 @@ pub fn check_requirements(m: &Module, sources: &[SourceFile], budget: &Budget) -
     for slot in &m.slots {
         let Some(rule) = m.lookup_rule(&slot.name) else { continue };
         let info = m.rule(rule);
-        if info.param_types() != slot.params.iter().map(|p| p.ty).collect::<Vec<_>>() {
+        if !super::has_slot_signature(m, slot, rule) {
             continue;
         }
         let record_name = slot.params.iter().find_map(|p| match p.ty {
@@ -551,6 +551,66 @@ pub fn check_requirements(m: &Module, sources: &[SourceFile], budget: &Budget) -
                         );
                         break;
                     }
+                }
+            }
+        }
+    }
+    diags
+}
+
+/// Aggregate requirements decided for every population at once. For `Σ result op k × Σ field`
+/// (or with the sides swapped), if the per-record comparison `result op k × field` is false for
+/// every record of the declared domain, then every non-empty population breaks the requirement
+/// (a sum of strictly failing terms fails), and the scheme is rejected now with C0111. When the
+/// per-record comparison is proven, every population meets the requirement; otherwise the
+/// runtime checks it over each run.
+pub fn check_aggregates_statically(m: &Module, sources: &[SourceFile], budget: &Budget) -> Vec<Diagnostic> {
+    use crate::check::{TExpr, TKind};
+    use crate::syntax::ast::{AggOp, BinOp};
+    let mut diags = Vec::new();
+    for slot in &m.slots {
+        let Some(rule) = m.lookup_rule(&slot.name) else { continue };
+        let info = m.rule(rule);
+        if !super::has_slot_signature(m, slot, rule) {
+            continue;
+        }
+        for agg in &slot.aggregates {
+            let side = |t: &crate::check::AggTermInfo| -> TExpr {
+                match &t.factor {
+                    Some(f) => TExpr { kind: TKind::Binary(BinOp::Mul, Box::new(f.clone()), Box::new(t.sum_of.clone())), ty: t.sum_of.ty, span: t.sum_of.span },
+                    None => t.sum_of.clone(),
+                }
+            };
+            // The negation of the per-record comparison: it holding everywhere means the
+            // aggregate fails for every population.
+            let negated = match agg.op {
+                AggOp::Le => BinOp::Gt,
+                AggOp::Lt => BinOp::Ge,
+                AggOp::Ge => BinOp::Lt,
+                AggOp::Gt => BinOp::Le,
+            };
+            let cond = TExpr {
+                kind: TKind::Binary(negated, Box::new(side(&agg.lhs)), Box::new(side(&agg.rhs))),
+                ty: Ty::Bool,
+                span: agg.span,
+            };
+            for date in check_dates(m) {
+                let Ok(program) = lower_requirement(m, sources, rule, &cond, slot.loc.file, Some(date)) else { continue };
+                if let Verdict::Proven { .. } = prove(&program, budget) {
+                    let src = sources.get(slot.loc.file.0 as usize);
+                    let full = src.map(|s| s.slice(agg.span).to_string()).unwrap_or_default();
+                    let text = full.split_whitespace().take_while(|w| *w != "cite").collect::<Vec<_>>().join(" ");
+                    diags.push(
+                        Diagnostic::new(
+                            &codes::AGGREGATE_BROKEN,
+                            format!("`{}` breaks `{text}` for every population on {}", slot.name, calendar::format_date(date)),
+                            info.head,
+                            "every record's value alone exceeds its share of the aggregate limit",
+                        )
+                        .with_note(framework_ref(m, sources, slot.loc.file, agg.span, agg.cite.as_ref().or(slot.cite.as_ref())))
+                        .with_help("lower the amounts so that, at least for some records, the item stays within the national ratio"),
+                    );
+                    break;
                 }
             }
         }

@@ -144,9 +144,14 @@ struct Builder {
     diags: Vec<Diagnostic>,
 }
 
+/// The span of a pair without trailing whitespace: pest's implicit whitespace before an
+/// optional or repeated part that then matches nothing stays inside the pair, which would
+/// stretch a span (`= 123 yuan` before a missing `from`) onto the next line.
 fn span_of(p: &P) -> Span {
     let s = p.as_span();
-    Span::new(s.start(), s.end())
+    let text = s.as_str();
+    let trimmed = text.trim_end_matches([' ', '\t', '\r', '\n', '\u{3000}']);
+    Span::new(s.start(), s.start() + trimmed.len())
 }
 
 fn ident(p: P) -> Ident {
