@@ -147,6 +147,8 @@ pub struct JsonDiagnostic {
     pub label: String,
     pub help: Option<String>,
     pub notes: Vec<String>,
+    /// For compliance findings: the national requirement (framework file, line, citation).
+    pub framework: Option<String>,
 }
 
 pub fn to_json(file: &SourceFile, d: &Diagnostic) -> JsonDiagnostic {
@@ -160,5 +162,6 @@ pub fn to_json(file: &SourceFile, d: &Diagnostic) -> JsonDiagnostic {
         label: d.primary.message.clone(),
         help: d.help.clone(),
         notes: d.notes.clone(),
+        framework: d.notes.iter().find(|n| n.starts_with("required by") || n.starts_with("defined nationally")).cloned(),
     }
 }
