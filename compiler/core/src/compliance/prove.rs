@@ -508,7 +508,23 @@ pub fn check_requirements(m: &Module, sources: &[SourceFile], budget: &Budget) -
             for date in check_dates(m) {
                 let program = match lower_requirement(m, sources, rule, &req.cond, slot.loc.file, Some(date)) {
                     Ok(p) => p,
-                    Err(_) => continue,
+                    // Past a parameter's horizon nothing can run (runs fail with E0403 too).
+                    Err(errors) if errors.iter().all(|e| e.diagnostic.code == codes::PAST_HORIZON.code) => continue,
+                    Err(errors) => {
+                        // The slot cannot be evaluated on this date (e.g. a parameter has no
+                        // value yet): nothing can be proven, so nothing is accepted.
+                        let why = errors.first().map(|e| e.diagnostic.message.clone()).unwrap_or_default();
+                        diags.push(
+                            Diagnostic::new(
+                                &codes::REQUIREMENT_UNPROVEN,
+                                format!("cannot evaluate `{}` for `{}` on {}", slot.name, text.trim(), calendar::format_date(date)),
+                                info.head,
+                                why,
+                            )
+                            .with_note(fref.clone()),
+                        );
+                        break;
+                    }
                 };
                 let on = calendar::format_date(date);
                 match prove(&program, budget) {
