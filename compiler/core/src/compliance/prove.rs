@@ -508,8 +508,9 @@ pub fn check_requirements(m: &Module, sources: &[SourceFile], budget: &Budget) -
             for date in check_dates(m) {
                 let program = match lower_requirement(m, sources, rule, &req.cond, slot.loc.file, Some(date)) {
                     Ok(p) => p,
-                    // Past a parameter's horizon nothing can run (runs fail with E0403 too).
-                    Err(errors) if errors.iter().all(|e| e.diagnostic.code == codes::PAST_HORIZON.code) => continue,
+                    // Before a parameter's first value or past its horizon nothing can run (runs
+                    // fail with E0402/E0403 too), so no record can break the requirement then.
+                    Err(errors) if errors.iter().all(|e| [codes::PAST_HORIZON.code, codes::BEFORE_FIRST_DATE.code].contains(&e.diagnostic.code)) => continue,
                     Err(errors) => {
                         // The slot cannot be evaluated on this date (e.g. a parameter has no
                         // value yet): nothing can be proven, so nothing is accepted.
