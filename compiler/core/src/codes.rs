@@ -244,6 +244,8 @@ Use instead: change the scheme so the requirement holds for every record.";
     REQUIREMENT_UNPROVEN = "C0108", "requirement-unproven",
 "What it checks: as C0107, but the checker could neither prove the requirement nor find a
 counter-example within its budget. The scheme is rejected because acceptance must be sound.
+Example: `require result <= 500 yuan` for a rule whose bound the interval prover cannot
+establish, such as one that divides by an input.
 Use instead: add an explicit floor or cap (`max(x, floor)`, `min(x, cap)`, `clamp`) that makes
 the requirement evident.";
 
@@ -256,6 +258,7 @@ Use instead: implement the framework version in force on that date.";
     FRAMEWORK_NOT_FOUND = "C0110", "framework-not-found",
 "What it checks: the framework a scheme implements can be found (next to the scheme, under
 `policies/`, or by `--framework`) and has the version named.
+Example: `scheme s implements pension_adjustment version 2030 ...` when only version 2024 exists.
 Use instead: pass `--framework path/to/framework.pol`.";
 
     AGGREGATE_BROKEN = "C0111", "aggregate-broken",
@@ -273,27 +276,45 @@ Use instead: define the slot in the framework, implement it with `rule` in the s
     OVERFLOW = "R0001", "overflow",
 "What it checks (at run time): no exact intermediate exceeds 128 bits and no named value
 exceeds 64 bits (about 92 trillion yuan in fen).
-Why: Pol never wraps around; the row goes to the error ledger naming the rule and line.";
+Why: Pol never wraps around; the row goes to the error ledger naming the rule and line.
+Example:
+    rule twice(x: Money) -> Money = x * 2      // with x = 92233720368547758 yuan
+Use instead: check the input's declared domain; real amounts are far below the limit.";
 
     DIVISION_BY_ZERO = "R0002", "division-by-zero",
 "What it checks (at run time): no division by zero; the row goes to the error ledger.
+Example:
+    rule share(total: Money, n: Int) -> Money = total / n      // with n = 0
 Use instead: guard the division (`if n > 0 then total / n else 0 yuan`).";
 
     TABLE_MISS = "R0003", "table-miss",
 "What it checks (at run time): a table lookup finds its key; otherwise the row goes to the
-error ledger. Declaring the key field's domain to match the table lets the checker prove this.";
+error ledger. Declaring the key field's domain to match the table lets the checker prove this.
+Example:
+    table months(age: Int) -> Decimal { 55: 170, 60: 139 }
+    rule per_month(b: Money, age: Int) -> Money = b / months[age]      // with age = 58
+Use instead: a row for every key in the domain, or a `match` with an `else` arm.";
 
     INVALID_DATE = "R0004", "invalid-date",
 "What it checks (at run time): date arithmetic stays within years 1 to 9999 and builds only
-real dates.";
+real dates.
+Example:
+    add_months(r.birth_date, 12000 months)      // past the year 9999
+Use instead: keep durations within the declared domains.";
 
     TEST_FAILED = "T0001", "test-failed",
 "What it checks: a `test` block's assertions hold: the actual value equals the expected one.
-`pol test` shows expected and actual values and the failing line.";
+`pol test` shows expected and actual values and the failing line.
+Example:
+    test \"ten years\" { bonus(10) == 21 yuan }      // bonus(10) is 20 yuan
+Use instead: fix the rule or the expected value, whichever disagrees with the notice.";
 
     TEST_ERROR = "T0002", "test-error",
 "What it checks: a `test` block evaluates without a runtime error (overflow, division by zero,
-table miss).";
+table miss).
+Example:
+    test \"no members\" { share(100 yuan, 0) == 0 yuan }      // divides by zero
+Use instead: test inputs the rule is defined for, or guard the rule.";
 }
 
 /// Looks a code up, case-insensitively.
