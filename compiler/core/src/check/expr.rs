@@ -40,6 +40,10 @@ const BUILTINS: &[(&str, BuiltinFn)] = &[
     ("months", BuiltinFn::MonthsOf),
     ("to_monthly", BuiltinFn::ToMonthly),
     ("to_yearly", BuiltinFn::ToYearly),
+    ("floor", BuiltinFn::Floor),
+    ("ceil", BuiltinFn::Ceil),
+    ("div", BuiltinFn::Div),
+    ("rem", BuiltinFn::Rem),
 ];
 
 pub fn builtin_by_name(name: &str) -> Option<BuiltinFn> {
@@ -498,6 +502,25 @@ impl Checker<'_> {
                 }
                 let a = self.expr_expect(&args[0].value, Ty::Int);
                 texpr(TKind::Builtin(b, vec![a]), Ty::Months, span)
+            }
+            Floor | Ceil => {
+                if args.len() != 1 {
+                    return arity_err(self, "one number");
+                }
+                let a = self.expr(&args[0].value);
+                if !matches!(a.ty, Ty::Int | Ty::Decimal | Ty::Rate | Ty::Error) {
+                    let t = self.m.ty_name(a.ty);
+                    self.error(Diagnostic::new(&codes::TYPE_MISMATCH, format!("`{}` takes a number, not {t}", func.name), a.span, format!("this is {t}")).with_help("for money use `round_down(x, to: 1 yuan)`"));
+                    return TExpr::error(span);
+                }
+                texpr(TKind::Builtin(b, vec![a]), Ty::Int, span)
+            }
+            Div | Rem => {
+                if args.len() != 2 {
+                    return arity_err(self, "two whole numbers");
+                }
+                let targs = args.iter().map(|a| self.expr_expect(&a.value, Ty::Int)).collect();
+                texpr(TKind::Builtin(b, targs), Ty::Int, span)
             }
             ToMonthly | ToYearly => {
                 if args.len() != 1 {

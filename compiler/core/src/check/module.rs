@@ -295,6 +295,12 @@ pub enum BuiltinFn {
     MonthsOf,
     ToMonthly,
     ToYearly,
+    /// `floor(x)`, `ceil(x)`: a Decimal or Rate to the Int below or above it.
+    Floor,
+    Ceil,
+    /// `div(a, b)`, `rem(a, b)`: floor division and its remainder on Int.
+    Div,
+    Rem,
 }
 
 #[derive(Clone, Debug)]

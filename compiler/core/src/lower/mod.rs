@@ -477,6 +477,19 @@ impl<'a> Lowerer<'a> {
                 Expr::ToNum { arg: bx(m), den: 12 }
             }
             BuiltinFn::MonthsOf => self.scalar(&args[0], env),
+            BuiltinFn::Floor | BuiltinFn::Ceil => {
+                let x = self.num(&args[0], env);
+                let mode = if b == BuiltinFn::Floor { RoundMode::Down } else { RoundMode::Up };
+                let site = self.site(e.span);
+                Expr::RoundInt { arg: bx(x), mode, site }
+            }
+            BuiltinFn::Div | BuiltinFn::Rem => {
+                let x = self.scalar(&args[0], env);
+                let y = self.scalar(&args[1], env);
+                let op = if b == BuiltinFn::Div { ArithOp::Div } else { ArithOp::Rem };
+                let site = self.site(e.span);
+                Expr::Arith { op, repr: Repr::I64, a: bx(x), b: bx(y), site }
+            }
             BuiltinFn::ToMonthly | BuiltinFn::ToYearly => {
                 let x = self.num(&args[0], env);
                 let op = if b == BuiltinFn::ToMonthly { ArithOp::Div } else { ArithOp::Mul };
