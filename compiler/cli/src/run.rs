@@ -2,9 +2,8 @@
 
 use crate::load::{UsageError, load};
 use crate::records::compile;
-use pol_core::check::Ty;
 use pol_core::compliance::prove::Budget;
-use pol_core::interp::{InterpKernel, column_type};
+use pol_core::interp::InterpKernel;
 use pol_core::lower::{input_cell, scalar_ty};
 use pol_jit::JitKernel;
 use pol_kernel::{ColumnSpec, Kernel};
@@ -148,8 +147,7 @@ fn record_columns(m: &pol_core::check::Module, name: &str) -> Result<Vec<ColumnS
         .map(|f| {
             let sty = scalar_ty(m, f.ty);
             let domain = f.domain.and_then(|(lo, hi)| Some((input_cell(lo, &sty)?, input_cell(hi, &sty)?)));
-            let _ = Ty::Int;
-            ColumnSpec { name: f.name.clone(), ty: column_type(&sty), domain, is_id: f.is_key }
+            ColumnSpec { name: f.name.clone(), ty: sty, domain, is_id: f.is_key }
         })
         .collect())
 }

@@ -10,7 +10,7 @@ use crate::ir::{
     ArithOp, Block, Builtin, CmpOp, Const, Expr, Fault, FaultKind, Output, Program, Repr, SiteId,
     TraceInfo,
 };
-use pol_kernel::{ColumnSpec, ColumnType, Kernel, KernelSignature, RowErrorInfo, RowStatus};
+use pol_kernel::{ColumnSpec, Kernel, KernelSignature, RowErrorInfo, RowStatus};
 use std::cmp::Ordering;
 
 /// One traced binding: its source name, line, citation and value.
@@ -245,22 +245,6 @@ pub fn call_builtin(func: Builtin, v: &[i64; 3]) -> i64 {
     }
 }
 
-/// The column type of a scalar type.
-pub fn column_type(ty: &crate::ir::ScalarTy) -> ColumnType {
-    use crate::ir::ScalarTy;
-    match ty {
-        ScalarTy::Int => ColumnType::Int,
-        ScalarTy::Bool => ColumnType::Bool,
-        ScalarTy::Date => ColumnType::Date,
-        ScalarTy::Months => ColumnType::Months,
-        ScalarTy::Money => ColumnType::Money,
-        ScalarTy::Decimal { scale } => ColumnType::Decimal { scale: *scale },
-        ScalarTy::Enum { name, variants } => {
-            ColumnType::Enum { name: name.clone(), variants: variants.clone() }
-        }
-    }
-}
-
 /// The kernel signature of a program: its inputs and outputs as columns.
 pub fn signature(program: &Program) -> KernelSignature {
     KernelSignature {
@@ -270,7 +254,7 @@ pub fn signature(program: &Program) -> KernelSignature {
             .iter()
             .map(|i| ColumnSpec {
                 name: i.name.clone(),
-                ty: column_type(&i.ty),
+                ty: i.ty.clone(),
                 domain: i.domain,
                 is_id: i.is_id,
             })
@@ -280,7 +264,7 @@ pub fn signature(program: &Program) -> KernelSignature {
             .iter()
             .map(|o| ColumnSpec {
                 name: o.name.clone(),
-                ty: column_type(&o.ty),
+                ty: o.ty.clone(),
                 domain: None,
                 is_id: false,
             })

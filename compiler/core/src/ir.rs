@@ -34,29 +34,9 @@ pub enum Repr {
     Num,
 }
 
-/// The source-level type of an input or output, which fixes its column representation.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ScalarTy {
-    Int,
-    Bool,
-    Date,
-    Months,
-    /// Money in fen.
-    Money,
-    /// Decimal or Rate, as a column scaled by `10^scale`.
-    Decimal { scale: u32 },
-    Enum { name: String, variants: Vec<String> },
-}
-
-impl ScalarTy {
-    /// The representation of a value of this type once it is named.
-    pub fn repr(&self) -> Repr {
-        match self {
-            ScalarTy::Decimal { .. } => Repr::Num,
-            _ => Repr::I64,
-        }
-    }
-}
+/// The source-level type of an input or output, which fixes its column representation: the
+/// kernel interface's own column type, so the runtime reads exactly what the IR declares.
+pub use pol_kernel::ColumnType as ScalarTy;
 
 /// The scale of `Decimal` and `Rate` columns: six decimal places.
 pub const DECIMAL_COLUMN_SCALE: u32 = 6;

@@ -80,12 +80,8 @@ fn expr_reads(m: &Module, e: &TExpr, locals: &[BTreeMap<Read, Span>], memo: &mut
 pub fn check_inputs(m: &Module, sources: &[SourceFile]) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     let mut memo = BTreeMap::new();
-    for slot in &m.slots {
+    for (slot, r) in super::implemented_slots(m) {
         let Some(allowed) = &slot.may_use else { continue };
-        let Some(r) = m.lookup_rule(&slot.name) else { continue };
-        if !super::has_slot_signature(m, slot, r) {
-            continue;
-        }
         let reads = rule_reads(m, r, &mut memo);
         for ((p, f), span) in reads {
             let ok = allowed.iter().any(|(ap, af)| *ap == p && (af.is_none() || *af == f));

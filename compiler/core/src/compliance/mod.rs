@@ -181,6 +181,18 @@ fn frac(c: Const) -> Frac {
     }
 }
 
+/// The text of a framework clause (`require …`, `aggregate …`) without its citation, on one line.
+pub fn clause_text(sources: &[SourceFile], file: FileIdx, span: crate::span::Span) -> String {
+    let full = sources.get(file.0 as usize).map(|s| s.slice(span)).unwrap_or_default();
+    full.split_whitespace().take_while(|w| *w != "cite").collect::<Vec<_>>().join(" ")
+}
+
+/// The framework's slots with the scheme rule implementing each, for slots whose rule has the
+/// framework's signature (a mismatch is reported once, as C0106, and nothing else is checked).
+pub fn implemented_slots(m: &Module) -> impl Iterator<Item = (&crate::check::SlotInfo, RuleId)> {
+    m.slots.iter().filter_map(|s| m.lookup_rule(&s.name).filter(|r| has_slot_signature(m, s, *r)).map(|r| (s, r)))
+}
+
 /// Whether a rule has a slot's signature: the same parameter types and the same result type
 /// (an amount without a period takes the slot's period).
 pub fn has_slot_signature(m: &Module, slot: &crate::check::SlotInfo, rule: RuleId) -> bool {

@@ -490,20 +490,14 @@ pub fn render_record(m: &Module, program: &Program, cells: &[i64]) -> String {
 
 pub fn check_requirements(m: &Module, sources: &[SourceFile], budget: &Budget) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
-    for slot in &m.slots {
-        let Some(rule) = m.lookup_rule(&slot.name) else { continue };
+    for (slot, rule) in super::implemented_slots(m) {
         let info = m.rule(rule);
-        if !super::has_slot_signature(m, slot, rule) {
-            continue;
-        }
         let record_name = slot.params.iter().find_map(|p| match p.ty {
             Ty::Record(r) => Some(m.records[r.0 as usize].name.clone()),
             _ => None,
         });
         for req in &slot.requires {
-            let src = sources.get(slot.loc.file.0 as usize);
-            let full = src.map(|s| s.slice(req.span).to_string()).unwrap_or_default();
-            let text = full.split_whitespace().take_while(|w| *w != "cite").collect::<Vec<_>>().join(" ");
+            let text = super::clause_text(sources, slot.loc.file, req.span);
             let fref = framework_ref(m, sources, slot.loc.file, req.span, req.cite.as_ref().or(slot.cite.as_ref()));
             for date in check_dates(m) {
                 let program = match lower_requirement(m, sources, rule, &req.cond, slot.loc.file, Some(date)) {
@@ -585,12 +579,8 @@ pub fn check_aggregates_statically(m: &Module, sources: &[SourceFile], budget: &
     use crate::check::{TExpr, TKind};
     use crate::syntax::ast::{AggOp, BinOp};
     let mut diags = Vec::new();
-    for slot in &m.slots {
-        let Some(rule) = m.lookup_rule(&slot.name) else { continue };
+    for (slot, rule) in super::implemented_slots(m) {
         let info = m.rule(rule);
-        if !super::has_slot_signature(m, slot, rule) {
-            continue;
-        }
         for agg in &slot.aggregates {
             let side = |t: &crate::check::AggTermInfo| -> TExpr {
                 match &t.factor {
@@ -614,9 +604,7 @@ pub fn check_aggregates_statically(m: &Module, sources: &[SourceFile], budget: &
             for date in check_dates(m) {
                 let Ok(program) = lower_requirement(m, sources, rule, &cond, slot.loc.file, Some(date)) else { continue };
                 if let Verdict::Proven { .. } = prove(&program, budget) {
-                    let src = sources.get(slot.loc.file.0 as usize);
-                    let full = src.map(|s| s.slice(agg.span).to_string()).unwrap_or_default();
-                    let text = full.split_whitespace().take_while(|w| *w != "cite").collect::<Vec<_>>().join(" ");
+                    let text = super::clause_text(sources, slot.loc.file, agg.span);
                     diags.push(
                         Diagnostic::new(
                             &codes::AGGREGATE_BROKEN,

@@ -64,9 +64,7 @@ fn aggregate_specs(lw: &mut Lowerer, entries: &[RuleId]) -> Vec<pol_kernel::Aggr
             };
             let (Some(lhs), Some(rhs)) = (term(lw, &a.lhs), term(lw, &a.rhs)) else { continue };
             let src = lw.sources.get(slot.loc.file.0 as usize);
-            let full = src.map(|s| s.slice(a.span).to_string()).unwrap_or_default();
-            // The requirement itself, without its citation (reported separately).
-            let text = full.split_whitespace().take_while(|w| *w != "cite").collect::<Vec<_>>().join(" ");
+            let text = crate::compliance::clause_text(lw.sources, slot.loc.file, a.span);
             let (line, _) = src.map(|s| s.line_col(a.span.start)).unwrap_or((0, 0));
             let origin = format!("{}:{}", src.map(|s| s.name.clone()).unwrap_or_default(), line);
             let cmp = match a.op {
