@@ -99,7 +99,8 @@ fn rule_name(r: Rule) -> &'static str {
         Rule::unit => "a unit",
         Rule::type_ref => "a type",
         Rule::cmp_op => "a comparison",
-        Rule::add_op | Rule::mul_op => "an operator",
+        // Whatever may continue a complete expression is summed up as one "operator".
+        Rule::add_op | Rule::mul_op | Rule::kw_and | Rule::kw_or | Rule::field_access | Rule::index => "an operator",
         Rule::range_op => "`..=` or `..<`",
         Rule::version => "a version number",
         Rule::arm | Rule::pattern => "a match arm",
@@ -136,6 +137,18 @@ fn rule_name(r: Rule) -> &'static str {
         Rule::kw_to | Rule::kw_above => "`to` or `above`",
         Rule::rule_body | Rule::block => "`=` or `{`",
         Rule::agg_op => "a comparison",
+        Rule::locked => "`locked`",
+        Rule::rule_item => "`rule`",
+        Rule::kw_not => "`not`",
+        Rule::kw_if | Rule::guard => "`if`",
+        Rule::kw_match => "`match`",
+        Rule::kw_brackets => "`brackets`",
+        Rule::kw_key | Rule::key_flag => "`key`",
+        Rule::period => "a period (`/month`, `/year`)",
+        Rule::domain => "`in`",
+        Rule::horizon => "`until`",
+        Rule::as_of => "`as of`",
+        Rule::dated_value => "`=`",
         _ => "a token",
     }
 }
