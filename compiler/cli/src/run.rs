@@ -204,7 +204,7 @@ pub fn bench(a: &BenchArgs) -> Result<ExitCode, UsageError> {
     if let Some(t_hand) = crate::handwritten::time(&program, &inputs, n) {
         println!("hand-written Rust, 1 thread:         {}  (jit at {:.0}% of it)", rate(n as u64, t_hand), 100.0 * t_hand / t_jit);
     }
-    println!("jit speed-up over the interpreter:   {:.1}x", (interp_rows as f64 / t_int) / (n as f64 / t_jit));
+    println!("jit speed-up over the interpreter:   {:.1}x", (n as f64 / t_jit) / (interp_rows as f64 / t_int));
 
     let floor = pol_runtime::measure_io_floor(&sig, &input, &a.dir.join("floor.parquet"), pol_runtime::DEFAULT_BATCH_ROWS).map_err(|e| UsageError(e.to_string()))?;
     println!("IO floor (read + write, no compute): {}", rate(floor.rows, floor.elapsed.as_secs_f64()));
