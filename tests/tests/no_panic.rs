@@ -1,8 +1,10 @@
 //! Fuzzing the front end: random token soup and mutations of real files (the language fixtures
 //! and every policy under `policies/`) go through parse, check and, when the text checks clean,
-//! the test runner. Nothing may panic; errors must come back as diagnostics.
+//! the test runner; mutations of a scheme also go through compliance against its framework.
+//! Nothing may panic; errors must come back as diagnostics.
 
 use pol_core::span::SourceFile;
+use pol_core::compliance::{self, prove};
 use pol_core::{check, syntax, testing};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
@@ -49,6 +51,37 @@ fn run(text: &str) {
         let as_of = checked.module.files.last().and_then(|f| f.effective);
         let _ = testing::run_tests(&checked.module, std::slice::from_ref(&src), as_of);
     }
+}
+
+/// The national pension-adjustment framework (checked) and the Guangdong 2024 scheme text.
+fn guangdong() -> &'static ((SourceFile, check::Module), String) {
+    static PAIR: OnceLock<((SourceFile, check::Module), String)> = OnceLock::new();
+    PAIR.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
+        let fw_text = std::fs::read_to_string(root.join("national/pension_adjustment.pol")).expect("framework");
+        let scheme = std::fs::read_to_string(root.join("provinces/guangdong/pension_adjustment_2024.pol")).expect("scheme");
+        let ast = syntax::parse_file(&fw_text).expect("the framework parses");
+        let checked = check::check_file("pension_adjustment.pol", &ast);
+        assert!(checked.diagnostics.is_empty(), "the framework has errors");
+        ((SourceFile::new("pension_adjustment.pol", fw_text), checked.module), scheme)
+    })
+}
+
+/// A scheme checked against its framework as `pol check` does (compliance included), then
+/// tested when it is compliant.
+fn run_scheme(fw: &(SourceFile, check::Module), text: &str) {
+    let src = SourceFile::new("scheme.pol", text);
+    let Ok(ast) = syntax::parse_file(text) else { return };
+    let checked = check::check_scheme(&fw.1, "scheme.pol", &ast);
+    if !checked.diagnostics.is_empty() {
+        let _ = pol_core::diagnostic::render(&src, &checked.diagnostics);
+        return;
+    }
+    let sources = vec![fw.0.clone(), src];
+    let diags = compliance::check_scheme_compliance(&checked.module, &sources, &prove::Budget::default());
+    let _ = pol_core::diagnostic::render(&sources[1], &diags);
+    let as_of = checked.module.files.last().and_then(|f| f.effective);
+    let _ = testing::run_tests(&checked.module, &sources, as_of);
 }
 
 const TOKENS: &[&str] = &[
@@ -184,6 +217,16 @@ proptest! {
             text = apply(&text, m);
         }
         run(&text);
+    }
+
+    #[test]
+    fn mutated_schemes_never_panic_against_their_framework(ms in prop::collection::vec(mutation(), 1..3)) {
+        let (fw, scheme) = guangdong();
+        let mut text = scheme.clone();
+        for m in &ms {
+            text = apply(&text, m);
+        }
+        run_scheme(fw, &text);
     }
 
     #[test]
