@@ -84,6 +84,10 @@ fn run_scheme(fw: &(SourceFile, check::Module), text: &str) {
     let _ = testing::run_tests(&checked.module, &sources, as_of);
 }
 
+fn fuzz_cases() -> u32 {
+    std::env::var("POL_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(1200)
+}
+
 const TOKENS: &[&str] = &[
     "rule", "param", "local", "locked", "table", "record", "enum", "slot", "test", "let", "match",
     "brackets", "to", "above", "if", "then", "else", "and", "or", "not", "true", "false", "cite",
@@ -201,8 +205,8 @@ fn apply(text: &str, m: &Mutation) -> String {
 }
 
 proptest! {
-    // About two seconds in a debug build; raise `cases` locally to fuzz longer.
-    #![proptest_config(ProptestConfig { cases: 1200, failure_persistence: None, ..ProptestConfig::default() })]
+    // A few seconds in a debug build; `POL_FUZZ_CASES=100000` fuzzes longer.
+    #![proptest_config(ProptestConfig { cases: fuzz_cases(), failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn token_soup_never_panics(text in token_soup()) {
