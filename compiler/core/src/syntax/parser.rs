@@ -634,7 +634,15 @@ impl Builder {
     fn expr(&mut self, p: P) -> Expr {
         let span = span_of(&p);
         match p.as_rule() {
-            Rule::expr | Rule::paren | Rule::value_pat | Rule::factor => {
+            Rule::paren => {
+                // The parentheses belong to the expression: a message quoting `(a + b) * c`
+                // must not cut them off.
+                let inner = p.into_inner().next();
+                let mut e = self.opt_expr(inner, span);
+                e.span = span;
+                e
+            }
+            Rule::expr | Rule::value_pat | Rule::factor => {
                 let inner = p.into_inner().next();
                 self.opt_expr(inner, span)
             }
