@@ -147,8 +147,9 @@ Use instead:
     brackets years { to 15: 1 yuan, to 25: 1.5 yuan, above: 2 yuan }";
 
     NOT_CONSTANT = "E0304", "not-constant",
-"What it checks: parameter values, domains, table keys and values, and `match` patterns are
-constants (literals, parameters and arithmetic on them).
+"What it checks: domain bounds, table keys, bracket bounds and rounding quanta are constants:
+literals, enum variants and arithmetic on them, and parameters that have a single undated value.
+(`match` patterns may be any expression; only constant ones count towards coverage.)
 Example:
     param cap: Money = r.monthly_pension
 Use instead: make it a rule, which may read the record.";
@@ -175,8 +176,8 @@ Example: `as of 2027-01-01` with `param income: Money = 56502 yuan from 2026-01-
 Use instead: add the new year's value.";
 
     BAD_TABLE = "E0404", "invalid-table",
-"What it checks: table keys are constants of the key type, each key appears once, and every
-value has the declared value type.
+"What it checks: table keys are Int, Months, Date, Bool or enum constants and each key appears
+once. (A key or value of the wrong type is reported as E0201.)
 Example:
     table months(age: Int) -> Decimal { 60: 139, 60: 138 }
 Use instead: one row per key.";
