@@ -55,16 +55,18 @@ pub fn read_columns(
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IoFloor {
     pub rows: u64,
-    /// Decoding the needed input columns.
+    /// Waiting for the reader thread to decode the needed input columns.
     pub read: Duration,
     /// Converting ids and encoding the output file (ids plus every output column).
     pub write: Duration,
-    /// Wall time of the whole measurement, single-threaded.
+    /// Wall time of the whole measurement.
     pub elapsed: Duration,
 }
 
 /// Reads `input` and writes `output` with the shape a run of `sig` would give (ids as read,
-/// every output column zero), one batch at a time on the calling thread.
+/// every output column zero), with the run's threads minus evaluation: a reader thread decodes
+/// batches, the calling thread builds and encodes the output, the output writer's helper thread
+/// does the `write` calls, and the file is synced and renamed as a run's output is.
 pub fn measure_io_floor(
     sig: &KernelSignature,
     input: &Path,
@@ -85,9 +87,23 @@ pub fn measure_io_floor(
         .map(|(_, b)| b.clone())
         .collect();
     let (mut read, mut write, mut rows) = (Duration::ZERO, Duration::ZERO, 0u64);
+    // As in a run, a reader thread decodes batches ahead (a few at most) while this thread
+    // encodes; `read` is then the time spent waiting for the reader.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Option<RecordBatch>, RuntimeError>>(4);
+    let reading = std::thread::spawn(move || {
+        loop {
+            let next = reader.next_batch();
+            let stop = !matches!(next, Ok(Some(_)));
+            if tx.send(next).is_err() || stop {
+                return;
+            }
+        }
+    });
     loop {
         let t = Instant::now();
-        let batch = reader.next_batch()?;
+        let batch = rx
+            .recv()
+            .map_err(|_| RuntimeError::invalid("internal error: the reader stopped"))??;
         read += t.elapsed();
         let Some(batch) = batch else { break };
         let t = Instant::now();
@@ -108,6 +124,8 @@ pub fn measure_io_floor(
         write += t.elapsed();
         rows += n as u64;
     }
+    drop(rx);
+    let _ = reading.join();
     let t = Instant::now();
     writer.finish()?.commit()?;
     write += t.elapsed();

@@ -2,7 +2,7 @@
 //! and the ledger, and the batch's aggregate sums. Also the public Arrow-level entry point.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use arrow::array::{Array, ArrayRef, make_array};
 use arrow::buffer::NullBuffer;
@@ -16,8 +16,8 @@ use crate::error::RuntimeError;
 use crate::ledger::RowError;
 use crate::read::BoundInput;
 use crate::schema::{ColumnFrom, OutputColumn, bind_inputs, output_columns, output_schema, output_type};
-use crate::validate::convert_batch;
-use crate::write::{build_array, representable};
+use crate::validate::convert_batch_into;
+use crate::write::{build_array, build_array_from, representable};
 
 /// Code of a row whose result cannot be written in its output type (e.g. money beyond
 /// `Decimal128(18, 2)`, an enum index with no variant).
@@ -37,6 +37,8 @@ pub(crate) struct BatchOutcome {
 struct Evaluated {
     inputs: Vec<Vec<i64>>,
     outputs: Vec<Vec<i64>>,
+    status: Vec<RowStatus>,
+    /// Whether each row reaches the output; empty when `all_kept`.
     kept: Vec<bool>,
     all_kept: bool,
     ledger: Vec<RowError>,
@@ -49,13 +51,35 @@ pub(crate) struct Evaluator<'k> {
     bound: Vec<BoundInput>,
     columns: Vec<OutputColumn>,
     schema: SchemaRef,
+    /// Column buffers of finished batches, reused by the next ones: fresh half-megabyte vectors
+    /// for every batch cost more in page faults than the kernel's arithmetic. It holds at most
+    /// the buffers of the batches evaluated at once (one per pool thread).
+    spare: Mutex<Spare>,
+}
+
+#[derive(Default)]
+struct Spare {
+    cells: Vec<Vec<i64>>,
+    status: Vec<Vec<RowStatus>>,
 }
 
 impl<'k> Evaluator<'k> {
     pub fn new(kernel: &'k dyn Kernel, bound: Vec<BoundInput>) -> Self {
         let columns = output_columns(kernel.signature());
         let schema = output_schema(&columns);
-        Evaluator { kernel, bound, columns, schema }
+        Evaluator { kernel, bound, columns, schema, spare: Mutex::new(Spare::default()) }
+    }
+
+    fn spare(&self) -> std::sync::MutexGuard<'_, Spare> {
+        self.spare.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Hands the buffers of a finished batch back for reuse (those moved into arrays are empty).
+    fn recycle(&self, ev: Evaluated) {
+        let mut spare = self.spare();
+        let keep = ev.inputs.into_iter().chain(ev.outputs).filter(|v| v.capacity() > 0);
+        spare.cells.extend(keep);
+        spare.status.push(ev.status);
     }
 
     pub fn schema(&self) -> SchemaRef {
@@ -70,20 +94,40 @@ impl<'k> Evaluator<'k> {
     fn evaluate(&self, batch: &RecordBatch, first_row: u64) -> Evaluated {
         let sig = self.sig();
         let n = batch.num_rows();
-        let conv = convert_batch(batch, &sig.inputs, &self.bound);
-        let mut outputs: Vec<Vec<i64>> = vec![vec![0; n]; sig.outputs.len()];
-        let mut status: Vec<RowStatus> = vec![ROW_OK; n];
+        let (mut inputs, mut outputs, mut status) = {
+            let mut spare = self.spare();
+            let mut take = |_| spare.cells.pop().unwrap_or_default();
+            let inputs: Vec<Vec<i64>> = (0..sig.inputs.len()).map(&mut take).collect();
+            let outputs: Vec<Vec<i64>> = (0..sig.outputs.len()).map(&mut take).collect();
+            (inputs, outputs, spare.status.pop().unwrap_or_default())
+        };
+        let faults = convert_batch_into(batch, &sig.inputs, &self.bound, &mut inputs);
+        for out in &mut outputs {
+            out.clear();
+            out.resize(n, 0);
+        }
+        status.clear();
+        status.resize(n, ROW_OK);
         {
-            let ins: Vec<&[i64]> = conv.columns.iter().map(Vec::as_slice).collect();
+            let ins: Vec<&[i64]> = inputs.iter().map(Vec::as_slice).collect();
             let mut outs: Vec<&mut [i64]> = outputs.iter_mut().map(Vec::as_mut_slice).collect();
             self.kernel.eval_batch(&ins, &mut outs, &mut status);
+        }
+        // The per-row pass below is needed only when some row failed; usually none did.
+        let all_ok = faults.is_empty()
+            && status.iter().all(|s| *s == ROW_OK)
+            && sig.outputs.iter().zip(&outputs).all(|(spec, col)| col.iter().all(|v| representable(&spec.ty, *v)));
+        if all_ok {
+            let mut sums = vec![SideSums::default(); sig.aggregates.len()];
+            add_batch(sig, &inputs, &outputs, None, &mut sums);
+            return Evaluated { inputs, outputs, status, kept: Vec::new(), all_kept: true, ledger: Vec::new(), sums };
         }
         let mut kept = vec![true; n];
         let mut ledger = Vec::new();
         let mut described: BTreeMap<RowStatus, RowErrorInfo> = BTreeMap::new();
         let mut ids: Option<Vec<ArrayFormatter<'_>>> = None;
         for row in 0..n {
-            let error = if let Some(fault) = conv.faults.get(&row) {
+            let error = if let Some(fault) = faults.get(&row) {
                 Some((fault.code.to_string(), String::new(), fault.column.clone(), fault.message.clone()))
             } else if status[row] != ROW_OK {
                 let info = described
@@ -104,8 +148,8 @@ impl<'k> Evaluator<'k> {
         }
         let all_kept = ledger.is_empty();
         let mut sums = vec![SideSums::default(); sig.aggregates.len()];
-        add_batch(sig, &conv.columns, &outputs, (!all_kept).then_some(kept.as_slice()), &mut sums);
-        Evaluated { inputs: conv.columns, outputs, kept, all_kept, ledger, sums }
+        add_batch(sig, &inputs, &outputs, (!all_kept).then_some(kept.as_slice()), &mut sums);
+        Evaluated { inputs, outputs, status, kept, all_kept, ledger, sums }
     }
 
     /// Formatters of the id columns' cells as read (an empty string for a null cell).
@@ -150,18 +194,22 @@ impl<'k> Evaluator<'k> {
                 ColumnFrom::Input(i) => &mut ev.inputs[i],
                 ColumnFrom::Output(j) => &mut ev.outputs[j],
             };
-            let values = if ev.all_kept {
-                std::mem::take(source)
+            let array = if ev.all_kept {
+                build_array_from(&col.spec.ty, source)
             } else {
-                source.iter().zip(&ev.kept).filter(|(_, k)| **k).map(|(v, _)| *v).collect()
+                let values = source.iter().zip(&ev.kept).filter(|(_, k)| **k).map(|(v, _)| *v).collect();
+                build_array(&col.spec.ty, values)
             };
-            arrays.push(build_array(&col.spec.ty, values).map_err(|e| RuntimeError::invalid(e.to_string()))?);
+            arrays.push(array.map_err(|e| RuntimeError::invalid(e.to_string()))?);
         }
-        let rows = arrays.first().map_or(ev.kept.iter().filter(|k| **k).count(), |a| a.len());
+        let rows = if ev.all_kept { batch.num_rows() } else { ev.kept.iter().filter(|k| **k).count() };
         let options = RecordBatchOptions::new().with_row_count(Some(rows));
         let output = RecordBatch::try_new_with_options(self.schema.clone(), arrays, &options)
             .map_err(|e| RuntimeError::invalid(format!("internal error: {e}")))?;
-        Ok(BatchOutcome { rows_in: batch.num_rows(), output, ledger: ev.ledger, sums: ev.sums })
+        let ledger = std::mem::take(&mut ev.ledger);
+        let sums = std::mem::take(&mut ev.sums);
+        self.recycle(ev);
+        Ok(BatchOutcome { rows_in: batch.num_rows(), output, ledger, sums })
     }
 }
 

@@ -55,13 +55,24 @@ pub(crate) fn convert_batch(
     inputs: &[ColumnSpec],
     bound: &[BoundInput],
 ) -> Converted {
-    let mut faults = BTreeMap::new();
-    let columns = inputs
-        .iter()
-        .zip(bound)
-        .map(|(spec, b)| convert_column(batch.column(b.column).as_ref(), spec, &b.source, &mut faults))
-        .collect();
+    let mut columns = vec![Vec::new(); inputs.len()];
+    let faults = convert_batch_into(batch, inputs, bound, &mut columns);
     Converted { columns, faults }
+}
+
+/// [`convert_batch`] into existing buffers (one per input, overwritten), so that a run does not
+/// allocate and page-fault fresh columns for every batch; returns the faulty rows.
+pub(crate) fn convert_batch_into(
+    batch: &RecordBatch,
+    inputs: &[ColumnSpec],
+    bound: &[BoundInput],
+    columns: &mut [Vec<i64>],
+) -> BTreeMap<usize, InputFault> {
+    let mut faults = BTreeMap::new();
+    for ((spec, b), out) in inputs.iter().zip(bound).zip(columns.iter_mut()) {
+        convert_column(batch.column(b.column).as_ref(), spec, &b.source, &mut faults, out);
+    }
+    faults
 }
 
 /// An in-domain value standing in for a faulty cell.
@@ -78,16 +89,17 @@ fn convert_column(
     spec: &ColumnSpec,
     source: &Source,
     faults: &mut BTreeMap<usize, InputFault>,
-) -> Vec<i64> {
-    if array.null_count() == 0
-        && let Some(mut out) = fast_column(array, spec, source)
-    {
-        check_domain_in_place(spec, &mut out, faults);
-        return out;
-    }
+    out: &mut Vec<i64>,
+) {
     let n = array.len();
-    let mut out = Vec::with_capacity(n);
-    let mut sink = CellSink { spec, out: &mut out, faults, placeholder: placeholder(spec) };
+    out.clear();
+    out.reserve(n);
+    if array.null_count() == 0 && fast_column(array, spec, source, out) {
+        check_domain_in_place(spec, out, faults);
+        return;
+    }
+    out.clear();
+    let mut sink = CellSink { spec, out, faults, placeholder: placeholder(spec) };
     macro_rules! integers {
         ($t:ty) => {{
             let a = array.as_primitive::<$t>();
@@ -166,26 +178,36 @@ fn convert_column(
             }
         }
     }
-    out
 }
 
-/// Converts a column without nulls in one pass, or `None` when some cell needs the per-cell path
-/// (a value beyond 64 bits) or the type has no fast path.
-fn fast_column(array: &dyn Array, spec: &ColumnSpec, source: &Source) -> Option<Vec<i64>> {
+/// Converts a column without nulls in one pass into `out` (empty, with room for every cell);
+/// `false` when some cell needs the per-cell path (a value beyond 64 bits, an enum cell that is
+/// not exactly a variant name) or the type has no fast path.
+fn fast_column(array: &dyn Array, spec: &ColumnSpec, source: &Source, out: &mut Vec<i64>) -> bool {
     macro_rules! widen {
-        ($t:ty) => {
-            Some(array.as_primitive::<$t>().values().iter().map(|v| i64::from(*v)).collect())
-        };
+        ($t:ty) => {{
+            out.extend(array.as_primitive::<$t>().values().iter().map(|v| i64::from(*v)));
+            true
+        }};
     }
     macro_rules! rescale {
         ($t:ty, $scale:expr) => {{
             let factor = 10i128.pow(crate::value::scale_of(&spec.ty).saturating_sub($scale));
             let values = array.as_primitive::<$t>().values();
-            values.iter().map(|v| i64::try_from(i128::from(*v).checked_mul(factor)?).ok()).collect()
+            for v in values.iter() {
+                match i128::from(*v).checked_mul(factor).and_then(|v| i64::try_from(v).ok()) {
+                    Some(v) => out.push(v),
+                    None => return false,
+                }
+            }
+            true
         }};
     }
     match (source, array.data_type()) {
-        (Source::Integer, DataType::Int64) => Some(array.as_primitive::<Int64Type>().values().to_vec()),
+        (Source::Integer, DataType::Int64) => {
+            out.extend_from_slice(array.as_primitive::<Int64Type>().values());
+            true
+        }
         (Source::Integer, DataType::Int32) => widen!(Int32Type),
         (Source::Integer, DataType::Int16) => widen!(Int16Type),
         (Source::Integer, DataType::Int8) => widen!(Int8Type),
@@ -197,10 +219,50 @@ fn fast_column(array: &dyn Array, spec: &ColumnSpec, source: &Source) -> Option<
         (Source::Decimal { scale }, DataType::Decimal64(..)) => rescale!(Decimal64Type, *scale),
         (Source::Decimal { scale }, DataType::Decimal32(..)) => rescale!(Decimal32Type, *scale),
         (Source::Boolean, DataType::Boolean) => {
-            Some(array.as_boolean().values().iter().map(i64::from).collect())
+            out.extend(array.as_boolean().values().iter().map(i64::from));
+            true
         }
-        _ => None,
+        (Source::Names | Source::Text, DataType::Utf8) => exact_variants(array.as_string::<i32>(), &spec.ty, out),
+        (Source::Names | Source::Text, DataType::LargeUtf8) => {
+            exact_variants(array.as_string::<i64>(), &spec.ty, out)
+        }
+        (Source::Names | Source::Text, DataType::Utf8View) => {
+            exact_variants(array.as_string_view(), &spec.ty, out)
+        }
+        _ => false,
     }
+}
+
+/// Pushes the variant indexes of an enum column whose every cell is exactly a variant name (the
+/// usual case); `false` when some cell needs [`parse_text`] (surrounding whitespace, an unknown
+/// name), the type is not an enum, or a variant name is too long for [`short_key`].
+fn exact_variants<'a, A: ArrayAccessor<Item = &'a str>>(array: A, ty: &ColumnType, out: &mut Vec<i64>) -> bool {
+    let ColumnType::Enum { variants, .. } = ty else { return false };
+    let Some(keys) = variants.iter().map(|v| short_key(v.as_bytes())).collect::<Option<Vec<u128>>>() else {
+        return false;
+    };
+    for i in 0..array.len() {
+        let found = short_key(array.value(i).as_bytes()).and_then(|key| keys.iter().position(|k| *k == key));
+        match found {
+            Some(v) => out.push(v as i64),
+            None => return false,
+        }
+    }
+    true
+}
+
+/// A string of at most 15 bytes as one number (length in the low byte, then the bytes), so that
+/// equal numbers mean equal strings and a comparison is one instruction, not a `memcmp` call.
+#[inline]
+fn short_key(bytes: &[u8]) -> Option<u128> {
+    if bytes.len() > 15 {
+        return None;
+    }
+    let mut key = bytes.len() as u128;
+    for (i, b) in bytes.iter().enumerate() {
+        key |= u128::from(*b) << (8 * (i + 1));
+    }
+    Some(key)
 }
 
 /// Sends every out-of-domain cell of `out` to the ledger and replaces it with a placeholder.

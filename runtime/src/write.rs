@@ -58,8 +58,24 @@ pub(crate) fn representable(ty: &ColumnType, value: i64) -> bool {
 /// A typed Arrow array of `values`, which must all be [`representable`] (others become the
 /// type's zero, never a panic).
 pub(crate) fn build_array(ty: &ColumnType, values: Vec<i64>) -> Result<ArrayRef, arrow::error::ArrowError> {
+    match ty {
+        ColumnType::Int | ColumnType::Months => Ok(Arc::new(Int64Array::from(values))),
+        _ => build_slice(ty, &values),
+    }
+}
+
+/// [`build_array`] from a buffer that stays reusable: an integer column takes the buffer (no
+/// copy), every other type is converted from it and leaves it as it was.
+pub(crate) fn build_array_from(ty: &ColumnType, values: &mut Vec<i64>) -> Result<ArrayRef, arrow::error::ArrowError> {
+    match ty {
+        ColumnType::Int | ColumnType::Months => build_array(ty, std::mem::take(values)),
+        _ => build_slice(ty, values),
+    }
+}
+
+fn build_slice(ty: &ColumnType, values: &[i64]) -> Result<ArrayRef, arrow::error::ArrowError> {
     Ok(match ty {
-        ColumnType::Int | ColumnType::Months => Arc::new(Int64Array::from(values)),
+        ColumnType::Int | ColumnType::Months => Arc::new(Int64Array::from_iter_values(values.iter().copied())),
         ColumnType::Bool => Arc::new(values.iter().map(|v| Some(*v != 0)).collect::<BooleanArray>()),
         ColumnType::Date => Arc::new(Date32Array::from_iter_values(
             values.iter().map(|v| i32::try_from(*v).unwrap_or(0)),
