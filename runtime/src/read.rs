@@ -10,7 +10,9 @@ use arrow::csv;
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder,
+};
 use pol_kernel::ColumnSpec;
 
 use crate::error::RuntimeError;
@@ -77,6 +79,7 @@ pub(crate) fn open_input(
             roots.dedup();
             let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
             let total = u64::try_from(builder.metadata().file_metadata().num_rows()).ok();
+            let builder = with_string_views(path, builder, &bindings)?;
             let reader = builder
                 .with_projection(mask)
                 .with_batch_size(batch_rows)
@@ -118,6 +121,37 @@ pub(crate) fn open_input(
         bound.push(BoundInput { column, source: binding.source });
     }
     Ok(InputReader { file: path.to_path_buf(), inner, total_rows, bound })
+}
+
+/// The same reader, decoding the needed plain string columns (enum names) as `Utf8View`: for
+/// short strings this decodes faster than `Utf8` (no offsets to build), and a name of at most 12
+/// bytes is then compared as one 128-bit view (see `validate`). Types are checked before this,
+/// against the file's own schema, so messages name the file's types.
+fn with_string_views(
+    path: &Path,
+    builder: ParquetRecordBatchReaderBuilder<File>,
+    bindings: &[crate::schema::InputBinding],
+) -> Result<ParquetRecordBatchReaderBuilder<File>, RuntimeError> {
+    let schema = builder.schema().clone();
+    let is_string = |i: usize| matches!(schema.field(i).data_type(), DataType::Utf8 | DataType::LargeUtf8);
+    if !bindings.iter().any(|b| b.source == Source::Names && is_string(b.file_index)) {
+        return Ok(builder);
+    }
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let view = is_string(i) && bindings.iter().any(|b| b.file_index == i && b.source == Source::Names);
+            let field = f.as_ref().clone();
+            if view { field.with_data_type(DataType::Utf8View) } else { field }
+        })
+        .collect();
+    let views = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+    let options = ArrowReaderOptions::new().with_schema(views);
+    let metadata = ArrowReaderMetadata::try_new(builder.metadata().clone(), options)
+        .map_err(|e| RuntimeError::parquet(path, e))?;
+    Ok(ParquetRecordBatchReaderBuilder::new_with_metadata(open_file(path)?, metadata))
 }
 
 fn reader_schema(reader: &ParquetRecordBatchReader) -> Arc<Schema> {

@@ -6,7 +6,8 @@
 
 use std::collections::BTreeMap;
 
-use arrow::array::{Array, ArrayAccessor, AsArray};
+use arrow::array::{Array, ArrayAccessor, AsArray, MAX_INLINE_VIEW_LEN, StringViewArray};
+use arrow::array::builder::make_view;
 use arrow::datatypes::{
     DataType, Decimal32Type, Decimal64Type, Decimal128Type, Int8Type, Int16Type, Int32Type,
     Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
@@ -194,13 +195,17 @@ fn fast_column(array: &dyn Array, spec: &ColumnSpec, source: &Source, out: &mut 
         ($t:ty, $scale:expr) => {{
             let factor = 10i128.pow(crate::value::scale_of(&spec.ty).saturating_sub($scale));
             let values = array.as_primitive::<$t>().values();
-            for v in values.iter() {
+            let mut exact = true;
+            out.extend(values.iter().map(|v| {
                 match i128::from(*v).checked_mul(factor).and_then(|v| i64::try_from(v).ok()) {
-                    Some(v) => out.push(v),
-                    None => return false,
+                    Some(v) => v,
+                    None => {
+                        exact = false;
+                        0
+                    }
                 }
-            }
-            true
+            }));
+            exact
         }};
     }
     match (source, array.data_type()) {
@@ -227,7 +232,11 @@ fn fast_column(array: &dyn Array, spec: &ColumnSpec, source: &Source, out: &mut 
             exact_variants(array.as_string::<i64>(), &spec.ty, out)
         }
         (Source::Names | Source::Text, DataType::Utf8View) => {
-            exact_variants(array.as_string_view(), &spec.ty, out)
+            let array = array.as_string_view();
+            exact_views(array, &spec.ty, out) || {
+                out.clear();
+                exact_variants(array, &spec.ty, out)
+            }
         }
         _ => false,
     }
@@ -249,6 +258,30 @@ fn exact_variants<'a, A: ArrayAccessor<Item = &'a str>>(array: A, ty: &ColumnTyp
         }
     }
     true
+}
+
+/// [`exact_variants`] for a `Utf8View` column whose variant names all have at most 12 bytes:
+/// such a string is held whole in its 128-bit view (length, then the bytes, zero-padded), so
+/// the views are compared directly. `false` when some view is no variant's.
+fn exact_views(array: &StringViewArray, ty: &ColumnType, out: &mut Vec<i64>) -> bool {
+    let ColumnType::Enum { variants, .. } = ty else { return false };
+    if variants.iter().any(|v| v.len() > MAX_INLINE_VIEW_LEN as usize) {
+        return false;
+    }
+    let keys: Vec<u128> = variants.iter().map(|v| make_view(v.as_bytes(), 0, 0)).collect();
+    // Branch-free: which variant a random cell names is unpredictable.
+    let mut all_found = true;
+    out.extend(array.views().iter().map(|view| {
+        let (mut index, mut found) = (0usize, false);
+        for (i, key) in keys.iter().enumerate() {
+            let hit = key == view;
+            index |= if hit { i } else { 0 };
+            found |= hit;
+        }
+        all_found &= found;
+        index as i64
+    }));
+    all_found
 }
 
 /// A string of at most 15 bytes as one number (length in the low byte, then the bytes), so that

@@ -107,3 +107,65 @@ fn the_summary_json_reports_counts_and_aggregates() {
     assert_eq!(agg["rhs"], "5150.0035");
     assert_eq!(agg["cmp"], "<=");
 }
+
+/// Enum names in a Parquet string column: exact names take the fast path, a padded name is still
+/// read, an unknown name and a null go to the ledger, in plain and large strings alike.
+#[test]
+fn enum_names_from_parquet_strings_are_checked_per_cell() {
+    use std::sync::Arc;
+
+    use arrow::array::{ArrayRef, BooleanArray, Date32Array, Decimal128Array, LargeStringArray, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+    use arrow::record_batch::RecordBatch;
+    use parquet::arrow::ArrowWriter;
+
+    let names = [Some("Enterprise"), Some(" Institution "), Some("Army"), None, Some("Institution")];
+    for large in [false, true] {
+        let dir = temp_dir();
+        let input = dir.path().join("in.parquet");
+        let category: (DataType, ArrayRef) = if large {
+            (DataType::LargeUtf8, Arc::new(LargeStringArray::from(names.to_vec())))
+        } else {
+            (DataType::Utf8, Arc::new(StringArray::from(names.to_vec())))
+        };
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("person_id", DataType::Int64, false),
+            Field::new("birth_date", DataType::Date32, false),
+            Field::new("contribution", DataType::Int64, false),
+            Field::new("monthly_pension", DataType::Decimal128(12, 2), false),
+            Field::new("category", category.0, true),
+            Field::new("military_cadre", DataType::Boolean, false),
+        ]));
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(Int64Array::from(vec![1, 2, 3, 4, 5])),
+            Arc::new(Date32Array::from(vec![-7154; 5])),
+            Arc::new(Int64Array::from(vec![360; 5])),
+            Arc::new(Decimal128Array::from(vec![300_000i128; 5]).with_precision_and_scale(12, 2).expect("decimal")),
+            category.1,
+            Arc::new(BooleanArray::from(vec![false; 5])),
+        ];
+        let batch = RecordBatch::try_new(schema.clone(), columns).expect("batch");
+        let mut writer = ArrowWriter::try_new(fs::File::create(&input).expect("create"), schema, None).expect("writer");
+        writer.write(&batch).expect("write");
+        writer.close().expect("close");
+
+        let mut opts = RunOptions::new(&input, dir.path().join("out.parquet"));
+        opts.batch_rows = 2; // a batch of exact names and a padded one, one with a null, one exact
+        let summary = run(&AdjustKernel::new(1, 20), &opts).expect("run");
+        assert_eq!((summary.rows_in, summary.rows_out, summary.rows_in_ledger), (5, 3, 2));
+        let ledger = parse_csv(&fs::read_to_string(dir.path().join("out.errors.csv")).expect("ledger"));
+        assert_eq!((&ledger[1][0][..], &ledger[1][2][..]), ("3", "V0003"));
+        assert!(ledger[1][5].contains("`Army` is not a variant of enum Category"), "{:?}", ledger[1]);
+        assert_eq!((&ledger[2][0][..], &ledger[2][2][..]), ("4", "V0001"));
+        let out = read_parquet(&dir.path().join("out.parquet"));
+        let ids: Vec<i64> = out.iter().flat_map(|b| b.column(0).as_primitive::<Int64Type>().values().to_vec()).collect();
+        assert_eq!(ids, [1, 2, 5]);
+        let category_of = |row: usize| {
+            let cells = [[1, -7154, 360, 300_000, 0, 0], [2, -7154, 360, 300_000, 1, 0]];
+            AdjustKernel::eval_row(&cells[row]).expect("row evaluates")[0]
+        };
+        let adjustment: Vec<i128> =
+            out.iter().flat_map(|b| b.column(1).as_primitive::<Decimal128Type>().values().to_vec()).collect();
+        assert_eq!(adjustment, [category_of(0), category_of(1), category_of(1)].map(i128::from));
+    }
+}
