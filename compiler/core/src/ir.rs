@@ -174,6 +174,17 @@ pub enum Builtin {
 }
 
 impl Builtin {
+    /// Every calendar function, for engines that register them all.
+    pub const ALL: [Builtin; 7] = [
+        Builtin::AgeYears,
+        Builtin::MonthsBetween,
+        Builtin::AddMonths,
+        Builtin::Year,
+        Builtin::Month,
+        Builtin::Day,
+        Builtin::MakeDate,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Builtin::AgeYears => "age_years",

@@ -160,15 +160,7 @@ struct ImportIds {
     table_find: FuncId,
 }
 
-const BUILTINS: [Builtin; 7] = [
-    Builtin::AgeYears,
-    Builtin::MonthsBetween,
-    Builtin::AddMonths,
-    Builtin::Year,
-    Builtin::Month,
-    Builtin::Day,
-    Builtin::MakeDate,
-];
+
 
 fn builtin_symbol(b: Builtin) -> &'static str {
     match b {
@@ -223,7 +215,7 @@ fn declare_imports(module: &mut JITModule) -> Result<ImportIds, JitError> {
     };
     let i = types::I64;
     let mut builtins = HashMap::new();
-    for b in BUILTINS {
+    for b in Builtin::ALL {
         let params = vec![i; b.arity()];
         builtins.insert(b, declare(module, builtin_symbol(b), &params)?);
     }

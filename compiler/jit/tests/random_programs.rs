@@ -133,15 +133,7 @@ fn cmp_op() -> impl Strategy<Value = CmpOp> {
 }
 
 fn builtin() -> impl Strategy<Value = Builtin> {
-    prop::sample::select(vec![
-        Builtin::AgeYears,
-        Builtin::MonthsBetween,
-        Builtin::AddMonths,
-        Builtin::Year,
-        Builtin::Month,
-        Builtin::Day,
-        Builtin::MakeDate,
-    ])
+    prop::sample::select(Builtin::ALL.to_vec())
 }
 
 /// A block binding one value of either representation, then a result.
