@@ -20,7 +20,6 @@ fn root() -> PathBuf {
 
 struct Checked {
     sources: Vec<SourceFile>,
-    module: Module,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -32,7 +31,7 @@ fn check_scheme(framework: &SourceFile, scheme: SourceFile) -> Checked {
     assert!(fw.diagnostics.is_empty(), "framework has errors: {:?}", fw.diagnostics);
     let sast = match syntax::parse_file(&scheme.text) {
         Ok(a) => a,
-        Err(d) => return Checked { sources: vec![framework.clone(), scheme], module: Module::default(), diagnostics: d },
+        Err(d) => return Checked { sources: vec![framework.clone(), scheme], diagnostics: d },
     };
     let checked = check::check_scheme(&fw.module, &scheme.name, &sast);
     let sources = vec![framework.clone(), scheme];
@@ -55,7 +54,7 @@ fn check_scheme(framework: &SourceFile, scheme: SourceFile) -> Checked {
             }
         }
     }
-    Checked { sources, module: checked.module, diagnostics }
+    Checked { sources, diagnostics }
 }
 
 fn framework() -> SourceFile {
