@@ -58,6 +58,9 @@ enum Command {
     /// Print the IR of a file's rules (a scheme's slots by default) at an as-of date.
     Ir {
         file: PathBuf,
+        /// Print the optimised Cranelift IR of the JIT kernel instead.
+        #[arg(long)]
+        clif: bool,
         #[arg(long)]
         rule: Vec<String>,
         #[arg(long)]
@@ -96,7 +99,7 @@ fn main() -> ExitCode {
         Command::Trace(a) => records::eval(&a, true),
         Command::Explain { code } => explain(&code),
         Command::Parse { file } => parse(&file),
-        Command::Ir { file, rule, as_of, framework } => ir(&file, &rule, as_of.as_deref(), framework.as_deref()),
+        Command::Ir { file, clif, rule, as_of, framework } => ir(&file, clif, &rule, as_of.as_deref(), framework.as_deref()),
         Command::Run(a) => run::run(&a),
         Command::Gen(a) => run::generate(&a),
         Command::Bench(a) => run::bench(&a),
@@ -217,7 +220,7 @@ fn parse(file: &std::path::Path) -> Result<ExitCode, UsageError> {
     }
 }
 
-fn ir(file: &std::path::Path, rules: &[String], as_of: Option<&str>, framework: Option<&std::path::Path>) -> Result<ExitCode, UsageError> {
+fn ir(file: &std::path::Path, clif: bool, rules: &[String], as_of: Option<&str>, framework: Option<&std::path::Path>) -> Result<ExitCode, UsageError> {
     let loaded = load(file, framework, &Budget::default())?;
     if loaded.has_errors() {
         print!("{}", loaded.render());
@@ -225,6 +228,13 @@ fn ir(file: &std::path::Path, rules: &[String], as_of: Option<&str>, framework: 
     }
     let as_of = parse_date_arg(as_of)?;
     match records::compile(&loaded, rules, as_of) {
+        Ok(program) if clif => match pol_jit::JitKernel::clif(&program) {
+            Ok(text) => {
+                print!("{text}");
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => Err(UsageError(format!("JIT compilation failed: {e}"))),
+        },
         Ok(program) => {
             print!("{program}");
             Ok(ExitCode::SUCCESS)

@@ -98,3 +98,14 @@ fn runs_are_byte_identical_across_threads_and_engines() {
     assert!(outputs.windows(2).all(|w| w[0] == w[1]), "outputs differ across threads or engines");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn ir_prints_the_lowered_program_and_its_machine_ir() {
+    let o = pol(&["ir", GUANGDONG]);
+    assert_eq!(o.status.code(), Some(0));
+    let ir = stdout(&o);
+    assert!(ir.contains("program guangdong_2024 as of 2024-01-01") && ir.contains("output pension_adjustment"), "{ir}");
+    let o = pol(&["ir", "--clif", GUANGDONG]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("function"), "{}", stdout(&o));
+}
