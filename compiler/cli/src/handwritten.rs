@@ -9,7 +9,7 @@ use std::time::Instant;
 /// contribution + 1 more yuan per full year beyond 20, the years part at least 15 yuan; the
 /// total rounded to the fen half away from zero. Money in fen.
 #[inline(always)]
-fn guangdong_2024(contribution_months: i64, pension_fen: i64, cadre: i64) -> i64 {
+fn guangdong_2024(contribution_months: i64, pension_fen: i64, cadre: i64, local_average_fen: i64) -> i64 {
     // Branch-free: LLVM turns `max` and even `select_unpredictable` into branches here, which
     // mispredict on random data; a mask cannot become a branch.
     let max = |a: i64, b: i64| a ^ ((a ^ b) & -i64::from(a < b));
@@ -21,8 +21,8 @@ fn guangdong_2024(contribution_months: i64, pension_fen: i64, cadre: i64) -> i64
     // (every term is non-negative, so half away from zero is + 5000 and truncation).
     let exact = (3000 + years_part) * 10_000 + pension_fen * 116;
     let base = ((exact + 5_000) as u64 / 10_000) as i64;
-    // 军转干部: topped up to the city average of 3800 yuan.
-    base ^ ((base ^ max(base, 380_000 - pension_fen)) & -(cadre & 1))
+    // 军转干部: topped up to the local average enterprise pension.
+    base ^ ((base ^ max(base, local_average_fen - pension_fen)) & -(cadre & 1))
 }
 
 /// Times the hand-written rule over the scheme's input columns, and returns its results too (for
@@ -33,13 +33,13 @@ pub fn time(program: &Program, inputs: &[&[i64]], rows: usize) -> Option<(f64, V
         return None;
     }
     let col = |name: &str| program.inputs.iter().position(|i| i.name == name);
-    let (c, p, k) = (col("contribution")?, col("monthly_pension")?, col("military_cadre")?);
-    let (months, pension, cadre) = (&inputs[c][..rows], &inputs[p][..rows], &inputs[k][..rows]);
+    let (c, p, k, a) = (col("contribution")?, col("monthly_pension")?, col("military_cadre")?, col("local_average_pension")?);
+    let (months, pension, cadre, average) = (&inputs[c][..rows], &inputs[p][..rows], &inputs[k][..rows], &inputs[a][..rows]);
     // Written before the clock starts, as the JIT's output buffers are.
     let mut out = vec![-1i64; rows];
     let t = Instant::now();
-    for (((o, m), p), k) in out.iter_mut().zip(months).zip(pension).zip(cadre) {
-        *o = guangdong_2024(*m, *p, *k);
+    for ((((o, m), p), k), a) in out.iter_mut().zip(months).zip(pension).zip(cadre).zip(average) {
+        *o = guangdong_2024(*m, *p, *k, *a);
     }
     let secs = t.elapsed().as_secs_f64();
     std::hint::black_box(&out);

@@ -59,7 +59,7 @@ fn explain_prints_the_explanation() {
 
 #[test]
 fn eval_and_trace_compute_the_worked_example() {
-    let rec = r#"{"person_id":1,"birth_date":"1955-03-01","contribution":360,"monthly_pension":"3000","hardship_class":0,"military_cadre":false,"sex":"Female","hukou":"Urban"}"#;
+    let rec = r#"{"person_id":1,"birth_date":"1955-03-01","contribution":360,"monthly_pension":"3000","hardship_class":0,"military_cadre":false,"sex":"Female","hukou":"Urban","local_average_pension":"3800"}"#;
     let o = pol(&["eval", GUANGDONG, "--rule", "pension_adjustment", "--record", rec]);
     assert_eq!(stdout(&o).trim(), "pension_adjustment = 104.80 yuan");
     let o = pol(&["trace", GUANGDONG, "--rule", "pension_adjustment", "--record", rec]);
