@@ -61,12 +61,20 @@ fn syntax_error(text: &str, e: pest::error::Error<Rule>) -> Diagnostic {
         ErrorVariant::ParsingError { positives, .. } => describe_expected(positives),
         ErrorVariant::CustomError { message } => message.clone(),
     };
-    Diagnostic::new(
+    let d = Diagnostic::new(
         &codes::SYNTAX,
         format!("expected {expected}, found {found}"),
         Span::new(start, end.min(text.len())),
         format!("expected {expected}"),
-    )
+    );
+    // `max (a, b)`: a name, a space, then `(`.
+    let before = text[..start.min(text.len())].trim_end_matches([' ', '\t']);
+    let after_name = before.len() < start && before.chars().last().is_some_and(|c| c.is_alphanumeric() || c == '_');
+    if text[start.min(text.len())..].starts_with('(') && after_name {
+        d.with_help("to call a rule or function, write `(` right after its name: `max(a, b)`")
+    } else {
+        d
+    }
 }
 
 fn describe_expected(rules: &[Rule]) -> String {
@@ -86,7 +94,7 @@ fn describe_expected(rules: &[Rule]) -> String {
 fn rule_name(r: Rule) -> &'static str {
     match r {
         Rule::EOI => "end of file",
-        Rule::ident | Rule::label => "a name",
+        Rule::ident | Rule::label | Rule::callee => "a name",
         Rule::string => "a quoted string",
         Rule::date => "a date (YYYY-MM-DD)",
         Rule::expr | Rule::or_expr | Rule::and_expr | Rule::not_expr | Rule::cmp_expr => {
@@ -798,7 +806,11 @@ impl Builder {
             }
             Rule::call => {
                 let mut it = p.into_inner();
-                let func = it.next().map(ident).unwrap_or(Ident { name: String::new(), span });
+                let func = it
+                    .next()
+                    .and_then(|callee| callee.into_inner().next())
+                    .map(ident)
+                    .unwrap_or(Ident { name: String::new(), span });
                 let args = it
                     .map(|a| {
                         let aspan = span_of(&a);
