@@ -1,7 +1,7 @@
 //! Reading `.pol` files, finding a scheme's framework, and running the front end on them.
 //! The only place (with `main.rs`) that touches the file system for the compiler.
 
-use pol_core::check::{self, Checked, FileKind, Module};
+use pol_core::check::{self, Checked, Module};
 use pol_core::compliance;
 use pol_core::diagnostic::{self, Diagnostic};
 use pol_core::span::SourceFile;
@@ -97,7 +97,7 @@ pub fn load(path: &Path, framework: Option<&Path>, budget: &compliance::prove::B
         Ok(f) => f,
         Err(d) => return Ok(Loaded { sources: vec![src], module: Module::default(), diagnostics: vec![d] }),
     };
-    let Some(ast::Header { kind: ast::HeaderKind::Scheme { implements, version }, effective, span, .. }) = &file.header else {
+    let Some(ast::Header { kind: ast::HeaderKind::Scheme { implements, version }, span, .. }) = &file.header else {
         let Checked { module, diagnostics } = check::check_file(&src.name, &file);
         return Ok(Loaded { sources: vec![src], module, diagnostics: vec![diagnostics] });
     };
@@ -152,7 +152,5 @@ pub fn load(path: &Path, framework: Option<&Path>, budget: &compliance::prove::B
         diagnostics.extend(c);
         diagnostic::sort(&mut diagnostics);
     }
-    let _ = effective;
-    let _ = FileKind::Rules;
     Ok(Loaded { sources, module, diagnostics: vec![fw_diags, diagnostics] })
 }

@@ -154,6 +154,10 @@ pub enum CmpOp {
     Ge,
 }
 
+impl CmpOp {
+    pub const ALL: [CmpOp; 6] = [CmpOp::Eq, CmpOp::Ne, CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge];
+}
+
 /// Calendar functions on `I64` dates (days since 1970-01-01) and months.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Builtin {

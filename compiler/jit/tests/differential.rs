@@ -284,14 +284,7 @@ fn round_to_quanta() {
 
 #[test]
 fn comparisons_and_min_max_keep_the_first_on_ties() {
-    for op in [
-        CmpOp::Eq,
-        CmpOp::Ne,
-        CmpOp::Lt,
-        CmpOp::Le,
-        CmpOp::Gt,
-        CmpOp::Ge,
-    ] {
+    for op in CmpOp::ALL {
         check(
             &program(
                 two_unbounded(),

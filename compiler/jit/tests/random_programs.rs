@@ -122,14 +122,7 @@ fn num_op() -> impl Strategy<Value = ArithOp> {
 }
 
 fn cmp_op() -> impl Strategy<Value = CmpOp> {
-    prop::sample::select(vec![
-        CmpOp::Eq,
-        CmpOp::Ne,
-        CmpOp::Lt,
-        CmpOp::Le,
-        CmpOp::Gt,
-        CmpOp::Ge,
-    ])
+    prop::sample::select(CmpOp::ALL.to_vec())
 }
 
 fn builtin() -> impl Strategy<Value = Builtin> {

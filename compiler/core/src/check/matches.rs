@@ -221,7 +221,7 @@ impl Checker<'_> {
             }
         }
         if !remaining.is_empty() {
-            let missing = remaining.ivs.iter().take(3).map(|iv| self.describe_iv(*iv, s.ty, remaining.integral)).collect::<Vec<_>>().join(", ");
+            let missing = remaining.ivs.iter().take(3).map(|iv| self.describe_iv(*iv, s.ty)).collect::<Vec<_>>().join(", ");
             self.error(
                 Diagnostic::new(&codes::NON_EXHAUSTIVE, format!("match does not cover {missing}"), m.span, "some values choose no arm")
                     .with_label(s.span, format!("values of this are not all covered: {missing}"))
@@ -273,7 +273,7 @@ impl Checker<'_> {
         }
     }
 
-    fn describe_iv(&self, iv: Iv, ty: Ty, integral: bool) -> String {
+    fn describe_iv(&self, iv: Iv, ty: Ty) -> String {
         let show = |f: Frac| self.show_value(f, ty);
         match (iv.lo, iv.hi) {
             (Lo::Incl(a), Hi::Incl(b)) if cmp(a, b) == Ordering::Equal => show(a),
@@ -291,7 +291,6 @@ impl Checker<'_> {
                     Hi::Excl(b) => format!("..< {}", show(b)),
                     _ => format!("..= {}", show(hi_val(hi))),
                 };
-                let _ = integral;
                 format!("{l} {h}")
             }
         }

@@ -85,7 +85,7 @@ pub fn check_scheme_compliance(m: &Module, sources: &[SourceFile], budget: &prov
     }
 
     // Every local parameter set, and every dated value in range.
-    for (i, p) in m.params.iter().enumerate() {
+    for p in &m.params {
         if p.kind != ParamKind::Local {
             continue;
         }
@@ -144,7 +144,6 @@ pub fn check_scheme_compliance(m: &Module, sources: &[SourceFile], budget: &prov
                 );
             }
         }
-        let _ = i;
     }
 
     // Rules of the scheme must be slots or helpers that feed them.

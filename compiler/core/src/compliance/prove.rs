@@ -164,11 +164,13 @@ impl Abs<'_> {
                         int(*ps.iter().min()?, *ps.iter().max()?)
                     }
                     ArithOp::Div if b0 == b1 && b0 != 0 => {
-                        let (x, y) = (a0.div_euclid(b0), a1.div_euclid(b0));
-                        let fl = |v: i128, d: i128| { let q = v / d; if (v % d != 0) && ((v < 0) != (d < 0)) { q - 1 } else { q } };
-                        let _ = (x, y);
-                        let (p, q) = (fl(a0, b0), fl(a1, b0));
-                        int(p.min(q), p.max(q))
+                        // Floor division by a constant is monotone: the interpreter's own
+                        // division at both ends (bounds are within 64 bits).
+                        let fl = |v: i128| crate::interp::int_arith(ArithOp::Div, v as i64, b0 as i64).ok().map(i128::from);
+                        match (fl(a0), fl(a1)) {
+                            (Some(p), Some(q)) => int(p.min(q), p.max(q)),
+                            _ => int(I64_LO, I64_HI),
+                        }
                     }
                     ArithOp::Rem if b0 == b1 && b0 > 0 => {
                         if a0 >= 0 && a1 < b0 { int(a0, a1) } else { int(0, b0 - 1) }
@@ -391,8 +393,10 @@ pub fn initial_box(program: &Program) -> Vec<(i128, i128)> {
 pub fn prove(program: &Program, budget: &Budget) -> Verdict {
     let Some(out) = program.outputs.first() else { return Verdict::Proven { boxes: 0 } };
     let root = initial_box(program);
+    // The requirement as one expression, built once for every box.
+    let body = Expr::Block(Box::new(out.body.clone()));
     let mut used = vec![false; program.inputs.len()];
-    inputs_used(&Expr::Block(Box::new(out.body.clone())), &mut used);
+    inputs_used(&body, &mut used);
     let violates = |point: &[i64]| matches!(interp::eval_output(program, out, point), Ok(Const::I(0)));
     let mut stack = vec![root.clone()];
     let mut boxes = 0;
@@ -402,10 +406,9 @@ pub fn prove(program: &Program, budget: &Budget) -> Verdict {
             return Verdict::Unproven { boxes: boxes - 1 };
         }
         let mut abs = Abs { program, inputs: &bx, locals: vec![None; out.locals as usize] };
-        let v = abs.eval(&Expr::Block(Box::new(out.body.clone())));
-        let (lo, hi) = match v {
+        let lo = match abs.eval(&body) {
             None => continue,
-            Some(v) => as_int(v),
+            Some(v) => as_int(v).0,
         };
         if lo >= 1 {
             continue;
@@ -416,9 +419,6 @@ pub fn prove(program: &Program, budget: &Budget) -> Verdict {
             if violates(&point) {
                 return Verdict::Refuted { inputs: point };
             }
-        }
-        if hi == 0 && lo == 0 {
-            // Definitely false where it succeeds, but no tried point succeeded: split on.
         }
         // Split the used input whose range is widest relative to its domain.
         let mut best: Option<usize> = None;
@@ -470,7 +470,7 @@ fn check_dates(m: &Module) -> Vec<i64> {
 }
 
 /// Renders input cells as a Pol record literal (`Retiree { birth_date: 1950-01-01, … }`).
-pub fn render_record(m: &Module, program: &Program, cells: &[i64]) -> String {
+pub fn render_record(program: &Program, cells: &[i64]) -> String {
     let mut parts = Vec::new();
     for (input, cell) in program.inputs.iter().zip(cells) {
         let v = match &input.ty {
@@ -484,7 +484,6 @@ pub fn render_record(m: &Module, program: &Program, cells: &[i64]) -> String {
         };
         parts.push(format!("{}: {v}", input.name));
     }
-    let _ = m;
     parts.join(", ")
 }
 
@@ -525,7 +524,7 @@ pub fn check_requirements(m: &Module, sources: &[SourceFile], budget: &Budget) -
                 match prove(&program, budget) {
                     Verdict::Proven { .. } => {}
                     Verdict::Refuted { inputs } => {
-                        let rec = render_record(m, &program, &inputs);
+                        let rec = render_record(&program, &inputs);
                         let rec = match &record_name {
                             Some(n) => format!("{n} {{ {rec} }}"),
                             None => rec,

@@ -296,7 +296,7 @@ impl<'a> Lowerer<'a> {
                 if matches!(e.ty, Ty::Money(_)) { Expr::ToNum { arg: bx(get), den: 1 } } else { get }
             }
             TKind::Call(r, args) => {
-                let x = self.call(*r, args, env, e.span);
+                let x = self.call(*r, args, env);
                 if matches!(e.ty, Ty::Money(_)) { Expr::ToNum { arg: bx(x), den: 1 } } else { x }
             }
             TKind::Builtin(b, args) => self.builtin(*b, args, e, env),
@@ -339,7 +339,7 @@ impl<'a> Lowerer<'a> {
     }
 
     /// Inlines a rule call as a block; the result is the rule's named value.
-    fn call(&mut self, r: RuleId, args: &[TExpr], env: &HashMap<u32, Val>, span: Span) -> Expr {
+    fn call(&mut self, r: RuleId, args: &[TExpr], env: &HashMap<u32, Val>) -> Expr {
         let info = self.m.rule(r);
         let mut bindings = Vec::new();
         let mut callee_env: HashMap<u32, Val> = HashMap::new();
@@ -354,7 +354,6 @@ impl<'a> Lowerer<'a> {
             }
         }
         let body = self.rule_body(r, callee_env);
-        let _ = span;
         bindings.extend(body.bindings);
         Expr::Block(Box::new(Block { bindings, result: body.result }))
     }
