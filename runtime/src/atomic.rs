@@ -19,7 +19,8 @@ pub(crate) struct AtomicFile {
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 impl AtomicFile {
-    /// Creates `.<name>.<pid>.<n>.tmp` next to `final_path`.
+    /// Creates `.<name>.<pid>.<n>.tmp` next to `final_path`, creating its missing parent
+    /// folders first (as cargo does for `--target-dir`).
     pub fn create(final_path: &Path) -> Result<Self, RuntimeError> {
         let dir = match final_path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -28,6 +29,7 @@ impl AtomicFile {
         let name = final_path.file_name().ok_or_else(|| {
             RuntimeError::invalid(format!("`{}` is not a file name", final_path.display()))
         })?;
+        std::fs::create_dir_all(&dir).map_err(|e| RuntimeError::io(&dir, "create the folder", e))?;
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let temp_name = format!(".{}.{}.{n}.tmp", name.to_string_lossy(), std::process::id());
         let temp_path = dir.join(temp_name);
@@ -86,4 +88,35 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), RuntimeE
     file.write_all(bytes).map_err(|e| RuntimeError::io(path, "write", e))?;
     drop(file);
     atomic.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_makes_missing_parent_folders_and_commit_names_the_file() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let path = root.path().join("new").join("deeper").join("out.csv");
+        write_atomically(&path, b"a,b\n").expect("writes under folders that did not exist");
+        assert_eq!(std::fs::read(&path).expect("read back"), b"a,b\n");
+        let leftovers: Vec<_> = std::fs::read_dir(path.parent().expect("parent"))
+            .expect("list")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(leftovers, [std::ffi::OsString::from("out.csv")], "no temporary file remains");
+    }
+
+    #[test]
+    fn a_parent_that_cannot_be_created_is_an_error_naming_the_folder() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let file = root.path().join("plain");
+        std::fs::write(&file, b"x").expect("a file where a folder is wanted");
+        let err = match AtomicFile::create(&file.join("sub").join("out.csv")) {
+            Ok(_) => panic!("a file cannot hold a folder"),
+            Err(e) => e.to_string(),
+        };
+        let folder = file.join("sub");
+        assert!(err.contains(&format!("cannot create the folder `{}`", folder.display())), "{err}");
+    }
 }

@@ -8,7 +8,8 @@
 //! # Entry points
 //! - [`run`] with [`RunOptions`]: input file → output file, error ledger, summary JSON.
 //! - [`eval_record_batch`]: the same validation and evaluation over an in-memory Arrow batch.
-//! - [`generate`]: a deterministic synthetic population for a list of input columns.
+//! - [`generate`]: a deterministic synthetic population for a list of input columns, uniform
+//!   over the declared domains or, with [`generate_with_profile`], following a [`Profile`].
 //! - [`read_columns`], [`measure_io_floor`]: measurements for `pol bench`.
 //!
 //! # Input (matched by column name; extra columns are ignored)
@@ -71,6 +72,7 @@ mod error;
 mod eval;
 mod generate;
 pub mod ledger;
+pub mod profile;
 mod read;
 mod run;
 mod schema;
@@ -83,9 +85,10 @@ pub use aggregate::AggregateResult;
 pub use bench::{ColumnsInMemory, IoFloor, measure_io_floor, read_columns};
 pub use error::{RuntimeError, SchemaProblem};
 pub use eval::{BatchEvaluation, CODE_UNWRITABLE, eval_record_batch};
-pub use generate::{GenerateReport, default_domain, generate};
+pub use generate::{ColumnTotal, GenerateReport, default_domain, generate, generate_with_profile};
 pub use ledger::RowError;
 pub use pol_kernel::{ColumnSpec, ColumnType, Kernel, KernelSignature};
+pub use profile::Profile;
 pub use run::{DEFAULT_BATCH_ROWS, RunOptions, run};
 pub use schema::{FileFormat, output_type};
 pub use summary::RunSummary;

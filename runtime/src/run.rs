@@ -7,6 +7,10 @@
 //! validate and evaluate batches. The calling thread reorders results by sequence number and
 //! writes them, so the output is in input order and identical whatever the thread count.
 
+/// Stack of each evaluation thread: enough for the interpreter on the deepest expression the
+/// parser accepts (the same figure as `pol_core::STACK_BYTES`, which this crate cannot name).
+const EVAL_STACK_BYTES: usize = 512 << 20;
+
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -192,6 +196,9 @@ pub fn run(kernel: &dyn Kernel, opts: &RunOptions) -> Result<RunSummary, Runtime
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .thread_name(|i| format!("pol-eval-{i}"))
+        // The reference interpreter recurses over expressions; give it the compiler's stack
+        // (address space reserved, touched only as used).
+        .stack_size(EVAL_STACK_BYTES)
         .build()
         .map_err(|e| RuntimeError::invalid(format!("cannot start {threads} threads: {e}")))?;
     let evaluator = Evaluator::new(kernel, reader.bound.clone());

@@ -6,11 +6,11 @@
 //! code on that line, and with no other code. One insta snapshot per fixture holds the source
 //! and the rendered diagnostics.
 
-use pol_core::check::{self, Module};
-use pol_core::compliance::{self, prove};
+use pol_core::check::Module;
+use pol_core::compliance::prove;
 use pol_core::diagnostic::{self, Diagnostic};
 use pol_core::span::SourceFile;
-use pol_core::{interp, ir, lower, syntax, testing};
+use pol_core::{driver, interp, ir, lower, testing};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -26,19 +26,10 @@ struct Checked {
 /// Checks a scheme against a framework the way `pol check` does, then runs its tests (whose
 /// failures, e.g. a broken aggregate over a population, count as diagnostics too).
 fn check_scheme(framework: &SourceFile, scheme: SourceFile) -> Checked {
-    let fast = syntax::parse_file(&framework.text).expect("framework parses");
-    let fw = check::check_file(&framework.name, &fast);
-    assert!(fw.diagnostics.is_empty(), "framework has errors: {:?}", fw.diagnostics);
-    let sast = match syntax::parse_file(&scheme.text) {
-        Ok(a) => a,
-        Err(d) => return Checked { sources: vec![framework.clone(), scheme], diagnostics: d },
-    };
-    let checked = check::check_scheme(&fw.module, &scheme.name, &sast);
-    let sources = vec![framework.clone(), scheme];
-    let mut diagnostics = checked.diagnostics;
-    if diagnostics.is_empty() {
-        diagnostics.extend(compliance::check_scheme_compliance(&checked.module, &sources, &prove::Budget::default()));
-    }
+    let checked = driver::check_scheme(framework.clone(), scheme, &prove::Budget::default());
+    assert!(checked.diagnostics[0].is_empty(), "framework has errors: {:?}", checked.diagnostics[0]);
+    let mut diagnostics = checked.main_diagnostics().to_vec();
+    let sources = checked.sources;
     if diagnostics.is_empty() {
         let eff = checked.module.files.last().and_then(|f| f.effective);
         for t in testing::run_tests(&checked.module, &sources, eff) {
@@ -142,9 +133,8 @@ fn counter_examples_in_diagnostics_really_break_the_requirement() {
 }
 
 fn check_scheme_without_compliance(fw: &SourceFile, scheme: SourceFile) -> Module {
-    let fwc = check::check_file(&fw.name, &syntax::parse_file(&fw.text).expect("parses"));
-    let c = check::check_scheme(&fwc.module, &scheme.name, &syntax::parse_file(&scheme.text).expect("parses"));
-    assert!(c.diagnostics.is_empty(), "{:?}", c.diagnostics);
+    let c = driver::check_scheme_structure(fw.clone(), scheme);
+    assert!(!c.has_errors(), "{:?}", c.diagnostics);
     c.module
 }
 
@@ -203,12 +193,10 @@ proptest! {
     fn accepted_schemes_never_break_a_requirement_and_refutations_are_real(body in arb_money()) {
         let fw = SourceFile::new("tiny.pol", TINY_FRAMEWORK);
         let scheme = SourceFile::new("s.pol", format!("scheme s \"s\" implements tiny version 1 effective 2025-01-01\nrule f(t: T) -> Money = {body}\n"));
-        let fwc = check::check_file(&fw.name, &syntax::parse_file(&fw.text).expect("framework parses"));
-        let ast = syntax::parse_file(&scheme.text).expect("generated scheme parses");
-        let c = check::check_scheme(&fwc.module, &scheme.name, &ast);
-        prop_assert!(c.diagnostics.is_empty(), "{:?}", c.diagnostics);
+        let c = driver::check_scheme_structure(fw, scheme);
+        prop_assert!(!c.has_errors(), "{:?}", c.diagnostics);
         let m = &c.module;
-        let sources = [fw, scheme];
+        let sources = &c.sources;
         let rule = m.lookup_rule("f").expect("rule");
         let slot = &m.slots[0];
         for req in &slot.requires {

@@ -3,10 +3,11 @@
 //! the declared domains, the Cranelift JIT and the reference interpreter give the same output
 //! cells and the same row statuses.
 
-use pol_core::check::{self, Module, RuleId};
+use pol_core::check::{Module, RuleId};
 use pol_core::interp::InterpKernel;
 use pol_core::span::SourceFile;
-use pol_core::{lower, syntax};
+use pol_core::driver::{self, FileKind};
+use pol_core::lower;
 use pol_jit::JitKernel;
 use pol_kernel::Kernel;
 use std::path::{Path, PathBuf};
@@ -34,28 +35,20 @@ fn pol_files(dir: &Path, out: &mut Vec<PathBuf>) {
 /// Loads a file (a scheme with the framework it names, found under policies/).
 fn load(path: &Path, all: &[PathBuf]) -> Option<(Vec<SourceFile>, Module)> {
     let src = SourceFile::new(path.display().to_string(), std::fs::read_to_string(path).ok()?);
-    let ast = syntax::parse_file(&src.text).ok()?;
-    match &ast.header {
-        Some(syntax::ast::Header { kind: syntax::ast::HeaderKind::Scheme { implements, version }, .. }) => {
-            for f in all {
-                let fsrc = SourceFile::new(f.display().to_string(), std::fs::read_to_string(f).ok()?);
-                let Ok(fast) = syntax::parse_file(&fsrc.text) else { continue };
-                if let Some(syntax::ast::Header { kind: syntax::ast::HeaderKind::Framework { version: v }, name, .. }) = &fast.header {
-                    if name.name == implements.name && version.as_ref().is_none_or(|w| w == v) {
-                        let fw = check::check_file(&fsrc.name, &fast);
-                        let c = check::check_scheme(&fw.module, &src.name, &ast);
-                        return c.diagnostics.is_empty().then_some((vec![fsrc, src], c.module));
-                    }
+    let checked = match driver::file_kind(&src.text) {
+        FileKind::Scheme { implements, version, .. } => all.iter().find_map(|f| {
+            let fsrc = SourceFile::new(f.display().to_string(), std::fs::read_to_string(f).ok()?);
+            match driver::file_kind(&fsrc.text) {
+                FileKind::Framework { name, version: v } if name == implements && version.as_ref().is_none_or(|w| *w == v) => {
+                    Some(driver::check_scheme_structure(fsrc, src.clone()))
                 }
+                _ => None,
             }
-            None
-        }
-        Some(syntax::ast::Header { kind: syntax::ast::HeaderKind::Framework { .. }, .. }) => None,
-        None => {
-            let c = check::check_file(&src.name, &ast);
-            c.diagnostics.is_empty().then_some((vec![src], c.module))
-        }
-    }
+        })?,
+        FileKind::Framework { .. } => return None,
+        FileKind::Plain => driver::check_file(src),
+    };
+    (!checked.has_errors()).then_some((checked.sources, checked.module))
 }
 
 /// A deterministic generator (splitmix64).

@@ -9,10 +9,10 @@
 //!   as in the fixtures) and must raise exactly those codes (at those spans).
 
 use pol_core::check;
-use pol_core::compliance::{self, prove};
+use pol_core::compliance::prove;
 use pol_core::diagnostic::{self, Diagnostic, Label};
 use pol_core::span::SourceFile;
-use pol_core::{codes, syntax, testing};
+use pol_core::{codes, driver, testing};
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -67,12 +67,8 @@ fn test_failures(module: &check::Module, sources: &[SourceFile], out: &mut Vec<D
 
 /// Diagnostics of a stand-alone file (a plain rule file or a framework), test failures included.
 fn run_file(src: &SourceFile) -> (Vec<Diagnostic>, Option<check::Module>) {
-    let ast = match syntax::parse_file(&src.text) {
-        Ok(a) => a,
-        Err(d) => return (d, None),
-    };
-    let checked = check::check_file(&src.name, &ast);
-    let mut diags = checked.diagnostics;
+    let checked = driver::check_file(src.clone());
+    let mut diags = checked.main_diagnostics().to_vec();
     if diags.is_empty() {
         test_failures(&checked.module, std::slice::from_ref(src), &mut diags);
     }
@@ -81,18 +77,10 @@ fn run_file(src: &SourceFile) -> (Vec<Diagnostic>, Option<check::Module>) {
 
 /// Diagnostics of a scheme checked against its framework, as `pol check` and `pol test` do.
 fn run_scheme(framework: &(SourceFile, check::Module), src: &SourceFile) -> Vec<Diagnostic> {
-    let ast = match syntax::parse_file(&src.text) {
-        Ok(a) => a,
-        Err(d) => return d,
-    };
-    let checked = check::check_scheme(&framework.1, &src.name, &ast);
-    let sources = vec![framework.0.clone(), src.clone()];
-    let mut diags = checked.diagnostics;
+    let checked = driver::check_scheme(framework.0.clone(), src.clone(), &prove::Budget::default());
+    let mut diags = checked.main_diagnostics().to_vec();
     if diags.is_empty() {
-        diags.extend(compliance::check_scheme_compliance(&checked.module, &sources, &prove::Budget::default()));
-    }
-    if diags.is_empty() {
-        test_failures(&checked.module, &sources, &mut diags);
+        test_failures(&checked.module, &checked.sources, &mut diags);
     }
     diags
 }

@@ -4,8 +4,8 @@
 //! Nothing may panic; errors must come back as diagnostics.
 
 use pol_core::span::SourceFile;
-use pol_core::compliance::{self, prove};
-use pol_core::{check, syntax, testing};
+use pol_core::compliance::prove;
+use pol_core::{driver, testing};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -40,48 +40,40 @@ fn corpus() -> &'static [String] {
 /// The whole pipeline a user's text can reach without a framework.
 fn run(text: &str) {
     let src = SourceFile::new("fuzz.pol", text);
-    let Ok(ast) = syntax::parse_file(text) else { return };
-    let checked = check::check_file("fuzz.pol", &ast);
-    for d in &checked.diagnostics {
+    let checked = driver::check_file(src.clone());
+    for d in checked.main_diagnostics() {
         let _ = src.line_col(d.primary.span.start);
         let _ = src.slice(d.primary.span);
     }
-    let _ = pol_core::diagnostic::render(&src, &checked.diagnostics);
-    if checked.diagnostics.is_empty() {
+    let _ = checked.render();
+    if !checked.has_errors() {
         let as_of = checked.module.files.last().and_then(|f| f.effective);
-        let _ = testing::run_tests(&checked.module, std::slice::from_ref(&src), as_of);
+        pol_core::on_compiler_stack(|| testing::run_tests(&checked.module, std::slice::from_ref(&src), as_of));
     }
 }
 
 /// The national pension-adjustment framework (checked) and the Guangdong 2024 scheme text.
-fn guangdong() -> &'static ((SourceFile, check::Module), String) {
-    static PAIR: OnceLock<((SourceFile, check::Module), String)> = OnceLock::new();
+fn guangdong() -> &'static (SourceFile, String) {
+    static PAIR: OnceLock<(SourceFile, String)> = OnceLock::new();
     PAIR.get_or_init(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
         let fw_text = std::fs::read_to_string(root.join("national/pension_adjustment.pol")).expect("framework");
         let scheme = std::fs::read_to_string(root.join("provinces/guangdong/pension_adjustment_2024.pol")).expect("scheme");
-        let ast = syntax::parse_file(&fw_text).expect("the framework parses");
-        let checked = check::check_file("pension_adjustment.pol", &ast);
-        assert!(checked.diagnostics.is_empty(), "the framework has errors");
-        ((SourceFile::new("pension_adjustment.pol", fw_text), checked.module), scheme)
+        let fw = SourceFile::new("pension_adjustment.pol", fw_text);
+        assert!(!driver::check_file(fw.clone()).has_errors(), "the framework has errors");
+        (fw, scheme)
     })
 }
 
 /// A scheme checked against its framework as `pol check` does (compliance included), then
 /// tested when it is compliant.
-fn run_scheme(fw: &(SourceFile, check::Module), text: &str) {
-    let src = SourceFile::new("scheme.pol", text);
-    let Ok(ast) = syntax::parse_file(text) else { return };
-    let checked = check::check_scheme(&fw.1, "scheme.pol", &ast);
-    if !checked.diagnostics.is_empty() {
-        let _ = pol_core::diagnostic::render(&src, &checked.diagnostics);
-        return;
+fn run_scheme(fw: &SourceFile, text: &str) {
+    let checked = driver::check_scheme(fw.clone(), SourceFile::new("scheme.pol", text), &prove::Budget::default());
+    let _ = checked.render();
+    if !checked.has_errors() {
+        let as_of = checked.module.files.last().and_then(|f| f.effective);
+        pol_core::on_compiler_stack(|| testing::run_tests(&checked.module, &checked.sources, as_of));
     }
-    let sources = vec![fw.0.clone(), src];
-    let diags = compliance::check_scheme_compliance(&checked.module, &sources, &prove::Budget::default());
-    let _ = pol_core::diagnostic::render(&sources[1], &diags);
-    let as_of = checked.module.files.last().and_then(|f| f.effective);
-    let _ = testing::run_tests(&checked.module, &sources, as_of);
 }
 
 fn fuzz_cases() -> u32 {

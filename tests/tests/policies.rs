@@ -7,11 +7,11 @@
 //!   no other (compliance diagnostics first; when there are none, the codes of failing tests,
 //!   e.g. C0111 for a population that breaks an aggregate requirement).
 
-use pol_core::check::{self, Module};
-use pol_core::compliance::{self, prove};
+use pol_core::check::Module;
+use pol_core::compliance::prove;
 use pol_core::span::SourceFile;
 use pol_core::syntax::{self, ast};
-use pol_core::testing;
+use pol_core::{driver, testing};
 use std::path::{Path, PathBuf};
 
 fn policies_root() -> PathBuf {
@@ -87,30 +87,24 @@ fn run(all: &[PolFile], file: &PolFile) -> Outcome {
                 out.messages.push(format!("framework `{}` not found", implements.name));
                 return out;
             };
-            let fw_ast = fw.ast.as_ref().expect("framework parses");
-            let fw_checked = check::check_file(&fw.source.name, fw_ast);
-            let checked = check::check_scheme(&fw_checked.module, &file.source.name, ast);
-            let sources = vec![fw.source.clone(), file.source.clone()];
-            let mut diags = fw_checked.diagnostics;
-            diags.extend(checked.diagnostics);
-            if diags.is_empty() {
-                diags.extend(compliance::check_scheme_compliance(&checked.module, &sources, &prove::Budget::default()));
-            }
+            let checked = driver::check_scheme(fw.source.clone(), file.source.clone(), &prove::Budget::default());
+            let diags: Vec<_> = checked.diagnostics.concat();
             if !diags.is_empty() {
                 out.codes.extend(diags.iter().map(|d| d.code));
                 out.messages.extend(diags.iter().map(|d| d.message.clone()));
                 return out;
             }
-            (checked.module, sources)
+            (checked.module, checked.sources)
         }
         _ => {
-            let checked = check::check_file(&file.source.name, ast);
-            if !checked.diagnostics.is_empty() {
-                out.codes.extend(checked.diagnostics.iter().map(|d| d.code));
-                out.messages.extend(checked.diagnostics.iter().map(|d| d.message.clone()));
+            let checked = driver::check_file(file.source.clone());
+            let diags = checked.main_diagnostics();
+            if !diags.is_empty() {
+                out.codes.extend(diags.iter().map(|d| d.code));
+                out.messages.extend(diags.iter().map(|d| d.message.clone()));
                 return out;
             }
-            (checked.module, vec![file.source.clone()])
+            (checked.module, checked.sources)
         }
     };
     let default_as_of = module.files.last().and_then(|f| f.effective);

@@ -92,7 +92,7 @@ pub struct EvalArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
+    let result = pol_core::on_compiler_stack(move || match cli.command {
         Command::Check { files, framework, format } => check(&files, framework.as_deref(), format),
         Command::Test { files, framework, as_of } => test(&files, framework.as_deref(), as_of.as_deref()),
         Command::Eval(a) => records::eval(&a, false),
@@ -103,7 +103,7 @@ fn main() -> ExitCode {
         Command::Run(a) => run::run(&a),
         Command::Gen(a) => run::generate(&a),
         Command::Bench(a) => run::bench(&a),
-    };
+    });
     match result {
         Ok(code) => code,
         Err(UsageError(msg)) => {

@@ -49,18 +49,26 @@ pub struct RunArgs {
 
 #[derive(clap::Args)]
 pub struct GenArgs {
+    /// The file (scheme or framework) that declares the record type.
     file: PathBuf,
     /// The record type to generate.
     #[arg(long)]
     record: String,
+    /// How many records to write.
     #[arg(long)]
     rows: u64,
+    /// The seed: the same seed, record and profile give the same file.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// The file to write (.parquet or .csv); missing parent folders are created.
     #[arg(long)]
     output: PathBuf,
+    /// The framework a scheme implements (default: found next to it or under policies/).
     #[arg(long)]
     framework: Option<PathBuf>,
+    /// A TOML profile giving each field a distribution (docs/profiles.md); default: uniform.
+    #[arg(long)]
+    profile: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -159,8 +167,35 @@ pub fn generate(a: &GenArgs) -> Result<ExitCode, UsageError> {
         return Ok(ExitCode::from(1));
     }
     let cols = record_columns(&loaded.module, &a.record)?;
-    let report = pol_runtime::generate(&cols, a.rows, a.seed, &a.output).map_err(|e| UsageError(e.to_string()))?;
-    println!("wrote {} rows of {} to {} in {} ms", report.rows, a.record, a.output.display(), report.elapsed.as_millis());
+    let profile = match &a.profile {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| UsageError(format!("cannot read profile `{}`: {e}", path.display())))?;
+            let profile = pol_runtime::Profile::parse(&text).map_err(|e| UsageError(format!("`{}`: {e}", path.display())))?;
+            if let Some(name) = profile.record().filter(|name| *name != a.record) {
+                return Err(UsageError(format!("profile `{}` is for record `{name}`, not `{}`", path.display(), a.record)));
+            }
+            profile.check(&cols).map_err(|e| UsageError(format!("`{}`: {e}", path.display())))?;
+            Some(profile)
+        }
+    };
+    let report = pol_runtime::generate_with_profile(&cols, a.rows, a.seed, profile.as_ref(), &a.output).map_err(|e| UsageError(e.to_string()))?;
+    let how = a.profile.as_ref().map_or_else(|| "uniform over the declared domains".to_string(), |p| format!("profile {}", p.display()));
+    println!("wrote {} rows of {} to {} in {} ms ({how})", report.rows, a.record, a.output.display(), report.elapsed.as_millis());
+    if report.rows > 0 {
+        // Money totals in exact fen (i128), shown in yuan; the mean is rounded half away from zero.
+        let yuan = |fen: i128| format!("{}{}.{:02}", if fen < 0 { "-" } else { "" }, fen.unsigned_abs() / 100, fen.unsigned_abs() % 100);
+        for t in report.totals.iter().filter(|t| t.ty == pol_runtime::ColumnType::Money) {
+            println!(
+                "  {}: sum {} yuan, mean {} yuan, min {}, max {}",
+                t.name,
+                yuan(t.sum),
+                yuan(t.mean(report.rows)),
+                yuan(i128::from(t.min)),
+                yuan(i128::from(t.max))
+            );
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -36,6 +36,18 @@ Example:
 Use instead:
     param start: Date = 2025-02-28";
 
+    TOO_DEEP = "E0003", "nesting-too-deep",
+"What it checks: expressions nest at most 256 levels deep (parentheses, `if`, `match`, `not`,
+unary minus), and a file is at most 8 MiB.
+Why: nothing a drafter writes nests that deep; the limit keeps checking and compiling bounded in
+time and stack, with a located message instead of a crash. A long flat sum (`a + b + c + …`,
+thousands of terms) is not nesting and has no such limit.
+Example:
+    rule r(r: Retiree) -> Money = ((((((…30 yuan…))))))
+Use instead: name the intermediate values with `let`:
+    let part = …
+    part + 30 yuan";
+
     UNKNOWN_NAME = "E0101", "unknown-name",
 "What it checks: every name refers to a rule, parameter, table, let, rule parameter or enum.
 Why: Pol has no implicit inputs and no default values; a misspelt name must not become zero.
@@ -316,6 +328,15 @@ table miss).
 Example:
     test \"no members\" { share(100 yuan, 0) == 0 yuan }      // divides by zero
 Use instead: test inputs the rule is defined for, or guard the rule.";
+
+    INTERNAL = "E9001", "internal-error",
+"What it checks: nothing in your file; the compiler met a case it believed impossible.
+Why: rather than compute a wrong amount from a guessed value (a zero, a `false`), pol stops and
+says so. This is a bug in pol, please report it with the file that triggered it.
+Example:
+    (any file; the message names the compiler stage and the construct)
+Use instead: report the bug; meanwhile, rewriting the construct named in the message (for example
+binding a record to a `let`) may avoid it.";
 }
 
 /// Looks a code up, case-insensitively.

@@ -49,6 +49,13 @@ impl Diagnostic {
         self.notes.push(note.into());
         self
     }
+
+    /// A case the compiler believed impossible (code `E9001`): reported instead of computing
+    /// with a guessed value.
+    pub fn internal(stage: &str, what: impl fmt::Display, span: Span) -> Self {
+        Diagnostic::new(&crate::codes::INTERNAL, format!("internal error in {stage}: {what}"), span, "while compiling this")
+            .with_note("this is a bug in pol, please report it")
+    }
 }
 
 /// Sorts diagnostics by position (then code) and drops exact duplicates.

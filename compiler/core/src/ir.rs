@@ -210,6 +210,10 @@ impl Builtin {
     }
 }
 
+/// An expression. Operands are evaluated left to right. A local may be read wherever its
+/// binding has certainly been evaluated before: later in its block, and also after the block
+/// that binds it (a shared rule result), but not outside the lazy branch (`If` arms, the
+/// right operand of `And`/`Or`) that holds the binding.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {
     ConstI(i64),
@@ -241,6 +245,34 @@ pub enum Expr {
     /// A key missing from the table is an error at `site`.
     TableGet { table: TableId, key: Box<Expr>, site: SiteId },
     Block(Box<Block>),
+}
+
+impl Expr {
+    /// Calls `f` on each direct sub-expression, and on the bindings' values and the result of
+    /// a block, in evaluation order.
+    pub fn for_each_child_mut(&mut self, f: &mut impl FnMut(&mut Expr)) {
+        match self {
+            Expr::ConstI(_) | Expr::ConstN(_) | Expr::Input(_) | Expr::Local(_) => {}
+            Expr::ToNum { arg, .. } | Expr::RoundInt { arg, .. } | Expr::RoundTo { arg, .. } | Expr::Neg { arg, .. } | Expr::Not(arg) => f(arg),
+            Expr::Arith { a, b, .. } | Expr::Cmp { a, b, .. } | Expr::MinMax { a, b, .. } | Expr::And(a, b) | Expr::Or(a, b) => {
+                f(a);
+                f(b);
+            }
+            Expr::If { cond, then, els, .. } => {
+                f(cond);
+                f(then);
+                f(els);
+            }
+            Expr::Call { args, .. } => args.iter_mut().for_each(f),
+            Expr::TableGet { key, .. } => f(key),
+            Expr::Block(b) => {
+                for binding in &mut b.bindings {
+                    f(&mut binding.value);
+                }
+                f(&mut b.result);
+            }
+        }
+    }
 }
 
 /// Why evaluation stopped at a site.

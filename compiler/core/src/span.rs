@@ -41,8 +41,12 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
+    /// A file's text; a leading byte-order mark (as some editors write it) is dropped.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> SourceFile {
-        let text = text.into();
+        let mut text: String = text.into();
+        if text.starts_with('\u{feff}') {
+            text.drain(..'\u{feff}'.len_utf8());
+        }
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         SourceFile { name: name.into(), text, line_starts }

@@ -47,13 +47,13 @@ struct Checker<'a> {
     output: &'a Output,
     /// Every local bound so far in this output: each may be bound once.
     bound: HashSet<LocalId>,
-    /// The locals in lexical scope.
+    /// The locals readable here: those whose binding is evaluated on every path to this
+    /// point (a binding stays readable after its block, until the lazy branch holding it ends).
     scope: Vec<LocalId>,
 }
 
 impl Checker<'_> {
     fn block(&mut self, b: &Block) -> Result<(), JitError> {
-        let depth = self.scope.len();
         for binding in &b.bindings {
             self.expr(&binding.value)?;
             let l = binding.local;
@@ -71,7 +71,14 @@ impl Checker<'_> {
             }
             self.scope.push(l);
         }
-        self.expr(&b.result)?;
+        self.expr(&b.result)
+    }
+
+    /// Checks an expression that is evaluated only on some paths: what it binds is not
+    /// readable after it.
+    fn branch(&mut self, e: &Expr) -> Result<(), JitError> {
+        let depth = self.scope.len();
+        self.expr(e)?;
         self.scope.truncate(depth);
         Ok(())
     }
@@ -107,20 +114,20 @@ impl Checker<'_> {
                 }
                 self.expr(key)?;
             }
-            Expr::Arith { a, b, .. }
-            | Expr::Cmp { a, b, .. }
-            | Expr::MinMax { a, b, .. }
-            | Expr::And(a, b)
-            | Expr::Or(a, b) => {
+            Expr::Arith { a, b, .. } | Expr::Cmp { a, b, .. } | Expr::MinMax { a, b, .. } => {
                 self.expr(a)?;
                 self.expr(b)?;
+            }
+            Expr::And(a, b) | Expr::Or(a, b) => {
+                self.expr(a)?;
+                self.branch(b)?;
             }
             Expr::If {
                 cond, then, els, ..
             } => {
                 self.expr(cond)?;
-                self.expr(then)?;
-                self.expr(els)?;
+                self.branch(then)?;
+                self.branch(els)?;
             }
             Expr::Call { args, .. } => {
                 for a in args {

@@ -30,6 +30,26 @@ enum Val {
     Record(Vec<Expr>),
 }
 
+/// A lowered record value: bindings to evaluate first, then one expression per field (in the
+/// field's named representation).
+struct RecVal {
+    prelude: Vec<Binding>,
+    fields: Vec<Expr>,
+}
+
+impl RecVal {
+    fn plain(fields: Vec<Expr>) -> RecVal {
+        RecVal { prelude: Vec::new(), fields }
+    }
+}
+
+/// Where an inlined rule call left its result, for later calls with the same arguments.
+#[derive(Clone, Debug)]
+enum CachedCall {
+    Scalar(LocalId),
+    Record(Vec<LocalId>),
+}
+
 pub struct Lowerer<'a> {
     m: &'a Module,
     sources: &'a [SourceFile],
@@ -44,6 +64,12 @@ pub struct Lowerer<'a> {
     file: FileIdx,
     rule: String,
     rule_cite: Option<String>,
+    /// Results of rule calls already inlined, by callee and arguments, one scope per lazily
+    /// evaluated branch: a later call reuses the local of an earlier one only where the
+    /// earlier one is certainly evaluated first, so sharing never evaluates anything the
+    /// source would not, and a program grows linearly with its source instead of doubling
+    /// with each level of calls.
+    calls: Vec<HashMap<String, CachedCall>>,
 }
 
 /// The representation a value of a type has inside an expression.
@@ -96,7 +122,35 @@ impl<'a> Lowerer<'a> {
             file: m.main_file(),
             rule: String::new(),
             rule_cite: None,
+            calls: vec![HashMap::new()],
         }
+    }
+
+    /// Records a case believed impossible; the lowering then yields no program, so the
+    /// expression returned in its place is never evaluated.
+    fn internal(&mut self, span: Span, what: &str) -> Expr {
+        let d = Diagnostic::internal("lowering", what, span);
+        self.fail(self.file, d);
+        Expr::ConstI(i64::MIN)
+    }
+
+    /// Starts a fresh frame of locals: nothing cached from another frame may be reused.
+    fn reset_frame(&mut self) {
+        self.next_local = 0;
+        self.calls = vec![HashMap::new()];
+    }
+
+    /// Lowers `f` as a lazily evaluated branch: calls first inlined inside it are not
+    /// reused after it.
+    fn lazily<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        self.calls.push(HashMap::new());
+        let out = f(self);
+        self.calls.pop();
+        out
+    }
+
+    fn cached_call(&self, key: &str) -> Option<CachedCall> {
+        self.calls.iter().rev().find_map(|scope| scope.get(key).cloned())
     }
 
     fn fail(&mut self, file: FileIdx, d: Diagnostic) {
@@ -114,8 +168,14 @@ impl<'a> Lowerer<'a> {
     fn site(&mut self, span: Span) -> SiteId {
         let src = self.sources.get(self.file.0 as usize);
         let (line, column) = src.map(|s| s.line_col(span.start)).unwrap_or((0, 0));
-        let mut snippet: String = src.map(|s| s.slice(span).to_string()).unwrap_or_default();
-        snippet = snippet.split_whitespace().collect::<Vec<_>>().join(" ");
+        // Only the start of the span is shown, so only the start is read: the spans of a long
+        // sum nest, and reading each whole would make lowering quadratic.
+        let text = src.map(|s| s.slice(span)).unwrap_or("");
+        let head = match text.char_indices().nth(240) {
+            Some((i, _)) => &text[..i],
+            None => text,
+        };
+        let mut snippet = head.split_whitespace().collect::<Vec<_>>().join(" ");
         if snippet.chars().count() > 60 {
             snippet = snippet.chars().take(57).collect::<String>() + "...";
         }
@@ -175,11 +235,13 @@ impl<'a> Lowerer<'a> {
         let ty = info.ty;
         let vfile = info.values_file;
         let (saved_file, saved_rule) = (self.file, std::mem::take(&mut self.rule));
+        let saved_calls = std::mem::replace(&mut self.calls, vec![HashMap::new()]);
         self.file = vfile;
         self.rule = info.name.clone();
         let e = self.named(&value, ty, &HashMap::new());
         self.file = saved_file;
         self.rule = saved_rule;
+        self.calls = saved_calls;
         let c = self.eval_const(e, value.span);
         self.params.insert(p.0, c);
         c
@@ -187,20 +249,24 @@ impl<'a> Lowerer<'a> {
 
     /// Evaluates a closed expression now (parameter values, table values).
     fn eval_const(&mut self, e: Expr, span: Span) -> Const {
+        // The tables and sites are lent to the program and taken back, not copied: a table of
+        // n rows evaluates n constants, and copying would make that quadratic.
         let program = ir::Program {
             name: String::new(),
             as_of: self.as_of.unwrap_or(0),
             inputs: vec![],
-            tables: self.tables.clone(),
+            tables: std::mem::take(&mut self.tables),
             outputs: vec![],
-            sites: self.sites.clone(),
+            sites: std::mem::take(&mut self.sites),
             aggregates: vec![],
         };
         let block = Block { bindings: vec![], result: e };
-        match interp::eval_block(&program, &block, self.next_local, &[]) {
+        let result = interp::eval_block(&program, &block, self.next_local, &[]).map_err(|f| (f, program.describe_fault(f)));
+        self.tables = program.tables;
+        self.sites = program.sites;
+        match result {
             Ok(c) => c,
-            Err(f) => {
-                let msg = program.describe_fault(f);
+            Err((f, msg)) => {
                 self.fail(self.file, Diagnostic::new(f.kind.code_info(), format!("constant cannot be evaluated: {msg}"), span, "here"));
                 Const::I(0)
             }
@@ -214,6 +280,7 @@ impl<'a> Lowerer<'a> {
         let info = &self.m.tables[t.0 as usize];
         let repr = named_repr(info.value_ty);
         let (saved_file, saved_rule) = (self.file, std::mem::take(&mut self.rule));
+        let saved_calls = std::mem::replace(&mut self.calls, vec![HashMap::new()]);
         self.file = info.loc.file;
         self.rule = info.name.clone();
         let mut keys = Vec::new();
@@ -226,6 +293,7 @@ impl<'a> Lowerer<'a> {
         }
         self.file = saved_file;
         self.rule = saved_rule;
+        self.calls = saved_calls;
         let id = ir::TableId(self.tables.len() as u32);
         self.tables.push(ir::Table { name: info.name.clone(), repr, keys, values });
         self.table_ids.insert(t.0, id);
@@ -272,7 +340,8 @@ impl<'a> Lowerer<'a> {
             },
             TKind::Local(l) => match env.get(l) {
                 Some(Val::Scalar(x)) => x.clone(),
-                _ => Expr::ConstI(0),
+                Some(Val::Record(_)) => self.internal(e.span, "a record-valued local used as a single value"),
+                None => self.internal(e.span, "a local with no value in scope"),
             },
             TKind::Param(p) => {
                 let c = self.param_value(*p, e.span);
@@ -283,8 +352,11 @@ impl<'a> Lowerer<'a> {
                 }
             }
             TKind::Field(base, i) => {
-                let fields = self.record(base, env);
-                let x = fields.get(*i).cloned().unwrap_or(Expr::ConstI(0));
+                let rv = self.record(base, env);
+                let x = match rv.fields.get(*i) {
+                    Some(x) => wrap(&rv.prelude, x.clone()),
+                    None => self.internal(e.span, "a field beyond the record's fields"),
+                };
                 // Named Money fields are fen (I64); inside expressions money is Num.
                 if matches!(e.ty, Ty::Money(_)) { Expr::ToNum { arg: bx(x), den: 1 } } else { x }
             }
@@ -300,7 +372,8 @@ impl<'a> Lowerer<'a> {
                 if matches!(e.ty, Ty::Money(_)) { Expr::ToNum { arg: bx(x), den: 1 } } else { x }
             }
             TKind::Builtin(b, args) => self.builtin(*b, args, e, env),
-            TKind::Record(..) | TKind::Error => Expr::ConstI(0),
+            TKind::Record(..) => self.internal(e.span, "a record literal where a single value is expected"),
+            TKind::Error => self.internal(e.span, "an expression that did not type-check"),
             TKind::Neg(a) => {
                 let repr = expr_repr(e.ty);
                 let x = self.scalar(a, env);
@@ -313,78 +386,243 @@ impl<'a> Lowerer<'a> {
             TKind::If(c, t, f) => {
                 let repr = expr_repr(e.ty);
                 let cond = self.scalar(c, env);
-                let then = self.scalar(t, env);
-                let then = self.as_repr(then, t.ty, repr);
-                let els = self.scalar(f, env);
-                let els = self.as_repr(els, f.ty, repr);
+                let then = self.lazily(|s| {
+                    let x = s.scalar(t, env);
+                    s.as_repr(x, t.ty, repr)
+                });
+                let els = self.lazily(|s| {
+                    let x = s.scalar(f, env);
+                    s.as_repr(x, f.ty, repr)
+                });
                 Expr::If { repr, cond: bx(cond), then: bx(then), els: bx(els) }
             }
-            TKind::Match { scrutinee, arms } => self.match_expr(scrutinee.as_deref(), arms, e, env),
+            TKind::Match { scrutinee, arms } => {
+                let repr = expr_repr(e.ty);
+                self.match_expr(scrutinee.as_deref(), arms, e.span, repr, env, |s, _, body| {
+                    let x = s.scalar(body, env);
+                    s.as_repr(x, body.ty, repr)
+                })
+            }
             TKind::Brackets { value, bands } => self.brackets(value, bands, e, env),
         }
     }
 
-    fn record(&mut self, e: &TExpr, env: &HashMap<u32, Val>) -> Vec<Expr> {
+    /// Lowers a record-valued expression: a record local, a literal, a call of a rule that
+    /// returns a record, or an `if`/`match` choosing between records (field by field).
+    fn record(&mut self, e: &TExpr, env: &HashMap<u32, Val>) -> RecVal {
+        let width = match e.ty {
+            Ty::Record(r) => self.m.records[r.0 as usize].fields.len(),
+            _ => 0,
+        };
         match &e.kind {
             TKind::Local(l) => match env.get(l) {
-                Some(Val::Record(f)) => f.clone(),
-                _ => Vec::new(),
+                Some(Val::Record(f)) => RecVal::plain(f.clone()),
+                _ => {
+                    let x = self.internal(e.span, "a record local with no record value in scope");
+                    RecVal::plain(vec![x; width])
+                }
             },
             TKind::Record(r, fields) => {
                 let tys: Vec<Ty> = self.m.records[r.0 as usize].fields.iter().map(|f| f.ty).collect();
-                fields.iter().zip(tys).map(|(f, ty)| self.named(f, ty, env)).collect()
+                RecVal::plain(fields.iter().zip(tys).map(|(f, ty)| self.named(f, ty, env)).collect())
             }
+            TKind::Call(r, args) => match self.call_value(*r, args, env) {
+                Inlined::Record(rv) => rv,
+                Inlined::Scalar(_) => {
+                    let x = self.internal(e.span, "a rule with a single-value result used as a record");
+                    RecVal::plain(vec![x; width])
+                }
+            },
+            TKind::If(c, t, f) => {
+                let cond = self.scalar(c, env);
+                let local = self.fresh();
+                let prelude = vec![Binding { local, repr: Repr::I64, value: cond, trace: None }];
+                let tv = self.lazily(|s| s.record(t, env));
+                let fv = self.lazily(|s| s.record(f, env));
+                let reprs = self.field_reprs(e.ty);
+                let then_fields = self.wrap_fields(&tv.prelude, tv.fields);
+                let else_fields = self.wrap_fields(&fv.prelude, fv.fields);
+                let fields = then_fields
+                    .into_iter()
+                    .zip(else_fields)
+                    .zip(reprs)
+                    .map(|((a, b), repr)| Expr::If { repr, cond: bx(Expr::Local(local)), then: bx(a), els: bx(b) })
+                    .collect();
+                RecVal { prelude, fields }
+            }
+            TKind::Match { scrutinee, arms } => {
+                // The arm that applies is chosen once (as its index); each field then picks
+                // that arm's field, so the conditions are not repeated per field.
+                let mut values: Vec<Vec<Expr>> = Vec::new();
+                for arm in arms {
+                    let v = self.lazily(|s| s.record(&arm.body, env));
+                    let fields = self.wrap_fields(&v.prelude, v.fields);
+                    values.push(fields);
+                }
+                let chosen = self.match_expr(scrutinee.as_deref(), arms, e.span, Repr::I64, env, |_, k, _| Expr::ConstI(k as i64));
+                let local = self.fresh();
+                let prelude = vec![Binding { local, repr: Repr::I64, value: chosen, trace: None }];
+                let reprs = self.field_reprs(e.ty);
+                let mut fields = Vec::with_capacity(width);
+                for (i, repr) in reprs.into_iter().enumerate() {
+                    let mut acc: Option<Expr> = None;
+                    for (k, v) in values.iter().enumerate().rev() {
+                        let Some(x) = v.get(i).cloned() else { continue };
+                        acc = Some(match acc {
+                            None => x,
+                            Some(rest) => {
+                                let site = self.site(e.span);
+                                let cond = Expr::Cmp { op: CmpOp::Eq, repr: Repr::I64, a: bx(Expr::Local(local)), b: bx(Expr::ConstI(k as i64)), site };
+                                Expr::If { repr, cond: bx(cond), then: bx(x), els: bx(rest) }
+                            }
+                        });
+                    }
+                    let field = match acc {
+                        Some(x) => x,
+                        None => self.internal(e.span, "a record-valued match with no arms"),
+                    };
+                    fields.push(field);
+                }
+                RecVal { prelude, fields }
+            }
+            _ => {
+                let x = self.internal(e.span, "an expression that is not a record used as one");
+                RecVal::plain(vec![x; width])
+            }
+        }
+    }
+
+    /// The named representation of each field of a record type.
+    fn field_reprs(&self, ty: Ty) -> Vec<Repr> {
+        match ty {
+            Ty::Record(r) => self.m.records[r.0 as usize].fields.iter().map(|f| named_repr(f.ty)).collect(),
             _ => Vec::new(),
         }
     }
 
-    /// Inlines a rule call as a block; the result is the rule's named value.
+    /// Evaluates a record value once: its prelude and every field that is not already a
+    /// plain value are bound to locals in `bindings`, and the fields are returned as those
+    /// locals. `trace` names the bound fields (`name.field`) for `pol trace`.
+    fn bind_record(&mut self, rv: RecVal, ty: Ty, bindings: &mut Vec<Binding>, trace: Option<(&str, u32, Option<String>)>) -> Vec<Expr> {
+        bindings.extend(rv.prelude);
+        let Ty::Record(r) = ty else { return rv.fields };
+        let rec = &self.m.records[r.0 as usize];
+        let mut out = Vec::with_capacity(rv.fields.len());
+        for (x, f) in rv.fields.into_iter().zip(&rec.fields) {
+            if is_plain(&x) && trace.is_none() {
+                out.push(x);
+                continue;
+            }
+            let local = self.fresh();
+            let info = trace.as_ref().map(|(name, line, cite)| TraceInfo {
+                name: format!("{name}.{}", f.name),
+                rule: self.rule.clone(),
+                line: *line,
+                cite: cite.clone(),
+                ty: scalar_ty(self.m, f.ty),
+            });
+            bindings.push(Binding { local, repr: named_repr(f.ty), value: x, trace: info });
+            out.push(Expr::Local(local));
+        }
+        out
+    }
+
+    /// Inlines a rule call as a block whose result is the rule's named value.
     fn call(&mut self, r: RuleId, args: &[TExpr], env: &HashMap<u32, Val>) -> Expr {
+        match self.call_value(r, args, env) {
+            Inlined::Scalar(x) => x,
+            Inlined::Record(_) => {
+                let span = self.m.rule(r).loc.span;
+                self.internal(span, "a rule with a record result used as a single value")
+            }
+        }
+    }
+
+    /// Binds a call's arguments and inlines the callee, or reuses the result of the same call
+    /// evaluated earlier on every path to this one.
+    fn call_value(&mut self, r: RuleId, args: &[TExpr], env: &HashMap<u32, Val>) -> Inlined {
         let info = self.m.rule(r);
         let mut bindings = Vec::new();
         let mut callee_env: HashMap<u32, Val> = HashMap::new();
+        let mut key = Some(format!("{}", r.0));
         for (i, (a, p)) in args.iter().zip(&info.locals).enumerate() {
             if matches!(p.ty, Ty::Record(_)) {
-                callee_env.insert(i as u32, Val::Record(self.record(a, env)));
+                let rv = self.record(a, env);
+                let fields = self.bind_record(rv, p.ty, &mut bindings, None);
+                for f in &fields {
+                    extend_key(&mut key, f);
+                }
+                callee_env.insert(i as u32, Val::Record(fields));
             } else {
                 let v = self.named(a, p.ty, env);
-                let local = self.fresh();
-                bindings.push(Binding { local, repr: named_repr(p.ty), value: v, trace: None });
-                callee_env.insert(i as u32, Val::Scalar(Expr::Local(local)));
+                extend_key(&mut key, &v);
+                if is_plain(&v) {
+                    callee_env.insert(i as u32, Val::Scalar(v));
+                } else {
+                    let local = self.fresh();
+                    bindings.push(Binding { local, repr: named_repr(p.ty), value: v, trace: None });
+                    callee_env.insert(i as u32, Val::Scalar(Expr::Local(local)));
+                }
+            }
+        }
+        if let Some(k) = &key {
+            match self.cached_call(k) {
+                Some(CachedCall::Scalar(l)) if bindings.is_empty() => return Inlined::Scalar(Expr::Local(l)),
+                Some(CachedCall::Record(ls)) if bindings.is_empty() => return Inlined::Record(RecVal::plain(ls.into_iter().map(Expr::Local).collect())),
+                _ => {}
             }
         }
         let body = self.rule_body(r, callee_env);
         bindings.extend(body.bindings);
-        Expr::Block(Box::new(Block { bindings, result: body.result }))
+        let (cached, result) = match body.result {
+            BodyResult::Scalar(l) => (CachedCall::Scalar(l), Inlined::Scalar(Expr::Block(Box::new(Block { bindings, result: Expr::Local(l) })))),
+            BodyResult::Record(ls) => (CachedCall::Record(ls.clone()), Inlined::Record(RecVal { prelude: bindings, fields: ls.into_iter().map(Expr::Local).collect() })),
+        };
+        if let (Some(k), Some(scope)) = (key, self.calls.last_mut()) {
+            scope.insert(k, cached);
+        }
+        result
     }
 
     /// A rule's body with its parameters bound by `env`: its lets as traced bindings and its
-    /// named result as a final traced binding.
-    fn rule_body(&mut self, r: RuleId, mut env: HashMap<u32, Val>) -> Block {
+    /// named result as final traced bindings (one per field for a record result).
+    fn rule_body(&mut self, r: RuleId, mut env: HashMap<u32, Val>) -> Body {
         let info = self.m.rule(r);
         let saved = (self.file, std::mem::replace(&mut self.rule, info.name.clone()), std::mem::replace(&mut self.rule_cite, info.cite.clone()));
         self.file = info.loc.file;
         let mut bindings = Vec::new();
         for l in &info.lets {
             let ty = info.locals[l.local as usize].ty;
+            let name = info.locals[l.local as usize].name.clone();
+            let line = self.line(l.span);
+            let cite = l.cite.clone().or_else(|| info.cite.clone());
+            if matches!(ty, Ty::Record(_)) {
+                let rv = self.record(&l.value, &env);
+                let fields = self.bind_record(rv, ty, &mut bindings, Some((&name, line, cite)));
+                env.insert(l.local, Val::Record(fields));
+                continue;
+            }
             let v = self.named(&l.value, ty, &env);
             let local = self.fresh();
-            let trace = TraceInfo {
-                name: info.locals[l.local as usize].name.clone(),
-                rule: info.name.clone(),
-                line: self.line(l.span),
-                cite: l.cite.clone().or_else(|| info.cite.clone()),
-                ty: scalar_ty(self.m, ty),
-            };
+            let trace = TraceInfo { name, rule: info.name.clone(), line, cite, ty: scalar_ty(self.m, ty) };
             bindings.push(Binding { local, repr: named_repr(ty), value: v, trace: Some(trace) });
             env.insert(l.local, Val::Scalar(Expr::Local(local)));
         }
-        let result = self.named(&info.result, info.ret, &env);
-        let local = self.fresh();
-        let trace = TraceInfo { name: info.name.clone(), rule: info.name.clone(), line: self.line(info.loc.span), cite: info.cite.clone(), ty: scalar_ty(self.m, info.ret) };
-        bindings.push(Binding { local, repr: named_repr(info.ret), value: result, trace: Some(trace) });
+        let line = self.line(info.loc.span);
+        let result = if matches!(info.ret, Ty::Record(_)) {
+            let rv = self.record(&info.result, &env);
+            let fields = self.bind_record(rv, info.ret, &mut bindings, Some((&info.name, line, info.cite.clone())));
+            let locals = fields.iter().filter_map(|f| if let Expr::Local(l) = f { Some(*l) } else { None }).collect();
+            BodyResult::Record(locals)
+        } else {
+            let result = self.named(&info.result, info.ret, &env);
+            let local = self.fresh();
+            let trace = TraceInfo { name: info.name.clone(), rule: info.name.clone(), line, cite: info.cite.clone(), ty: scalar_ty(self.m, info.ret) };
+            bindings.push(Binding { local, repr: named_repr(info.ret), value: result, trace: Some(trace) });
+            BodyResult::Scalar(local)
+        };
         (self.file, self.rule, self.rule_cite) = saved;
-        Block { bindings, result: Expr::Local(local) }
+        Body { bindings, result }
     }
 
     fn builtin(&mut self, b: BuiltinFn, args: &[TExpr], e: &TExpr, env: &HashMap<u32, Val>) -> Expr {
@@ -410,8 +648,9 @@ impl<'a> Lowerer<'a> {
                     let x = self.scalar(a, env);
                     self.as_repr(x, a.ty, repr)
                 }).collect();
-                let mut it = xs.into_iter();
-                let (x, lo, hi) = (it.next().unwrap_or(Expr::ConstI(0)), it.next().unwrap_or(Expr::ConstI(0)), it.next().unwrap_or(Expr::ConstI(0)));
+                let Ok::<[Expr; 3], _>([x, lo, hi]) = xs.try_into() else {
+                    return self.internal(e.span, "`clamp` without exactly three arguments");
+                };
                 let s1 = self.site(e.span);
                 let s2 = self.site(e.span);
                 Expr::MinMax { max: false, repr, a: bx(Expr::MinMax { max: true, repr, a: bx(x), b: bx(lo), site: s1 }), b: bx(hi), site: s2 }
@@ -501,7 +740,8 @@ impl<'a> Lowerer<'a> {
     fn binary(&mut self, op: BinOp, a: &TExpr, b: &TExpr, e: &TExpr, env: &HashMap<u32, Val>) -> Expr {
         match op {
             BinOp::And | BinOp::Or => {
-                let (x, y) = (self.scalar(a, env), self.scalar(b, env));
+                let x = self.scalar(a, env);
+                let y = self.lazily(|s| s.scalar(b, env));
                 if op == BinOp::And { Expr::And(bx(x), bx(y)) } else { Expr::Or(bx(x), bx(y)) }
             }
             _ if op.is_comparison() => {
@@ -542,8 +782,17 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn match_expr(&mut self, scrutinee: Option<&TExpr>, arms: &[check::TArm], e: &TExpr, env: &HashMap<u32, Val>) -> Expr {
-        let repr = expr_repr(e.ty);
+    /// Lowers a `match` as a chain of `if`s, each arm's body given by `body` (called with the
+    /// arm's index); `repr` is the representation `body` returns.
+    fn match_expr(
+        &mut self,
+        scrutinee: Option<&TExpr>,
+        arms: &[check::TArm],
+        span: Span,
+        repr: Repr,
+        env: &HashMap<u32, Val>,
+        mut body: impl FnMut(&mut Self, usize, &TExpr) -> Expr,
+    ) -> Expr {
         let mut bindings = Vec::new();
         let subject = scrutinee.map(|s| {
             let x = self.scalar(s, env);
@@ -552,36 +801,44 @@ impl<'a> Lowerer<'a> {
             (Expr::Local(local), s.ty)
         });
         // Build the chain from the last arm backwards; the last arm is the default (the checker
-        // proved the arms exhaustive over the declared domain).
+        // proved the arms exhaustive over the declared domain). Every arm but the first is
+        // reached only when the earlier ones fail, so each is lowered as a lazy branch.
         let mut acc: Option<Expr> = None;
-        for arm in arms.iter().rev() {
-            let body = self.scalar(&arm.body, env);
-            let body = self.as_repr(body, arm.body.ty, repr);
+        // Lowering runs backwards while evaluation runs forwards, so the body, the pattern
+        // test and the guard of each arm are separate lazy branches: no call inlined in one is
+        // reused in another.
+        for (k, arm) in arms.iter().enumerate().rev() {
+            let value = self.lazily(|s| body(s, k, &arm.body));
             let Some(rest) = acc else {
-                acc = Some(body);
+                acc = Some(value);
                 continue;
             };
-            let mut cond = self.pattern_test(&arm.pattern, subject.as_ref(), env, arm.span);
+            let mut cond = self.lazily(|s| s.pattern_test(&arm.pattern, subject.as_ref(), env, arm.span));
             if let Some(g) = &arm.guard {
-                let g = self.scalar(g, env);
+                let g = self.lazily(|s| s.scalar(g, env));
                 cond = match cond {
                     Some(c) => Some(Expr::And(bx(c), bx(g))),
                     None => Some(g),
                 };
             }
             acc = Some(match cond {
-                None => body,
-                Some(c) => Expr::If { repr, cond: bx(c), then: bx(body), els: bx(rest) },
+                None => value,
+                Some(c) => Expr::If { repr, cond: bx(c), then: bx(value), els: bx(rest) },
             });
         }
-        let result = acc.unwrap_or(Expr::ConstI(0));
+        let result = match acc {
+            Some(x) => x,
+            None => self.internal(span, "a match with no arms"),
+        };
         if bindings.is_empty() { result } else { Expr::Block(Box::new(Block { bindings, result })) }
     }
 
     /// The test of a pattern against the subject; `None` always matches.
     fn pattern_test(&mut self, p: &TPattern, subject: Option<&(Expr, Ty)>, env: &HashMap<u32, Val>, span: Span) -> Option<Expr> {
         let cmp = |s: &mut Self, op: CmpOp, v: &TExpr| -> Expr {
-            let (x, sty) = subject.cloned().unwrap_or((Expr::ConstI(0), Ty::Int));
+            let Some((x, sty)) = subject.cloned() else {
+                return s.internal(span, "a comparison pattern in a match without a subject");
+            };
             let repr = if expr_repr(sty) == Repr::Num || expr_repr(v.ty) == Repr::Num { Repr::Num } else { Repr::I64 };
             let x = s.as_repr(x, sty, repr);
             let y = s.scalar(v, env);
@@ -673,7 +930,7 @@ impl<'a> Lowerer<'a> {
     /// environment of the test's earlier `let`s (which are evaluated eagerly by the caller).
     pub fn lower_closed(&mut self, e: &TExpr, env_values: &HashMap<u32, ClosedVal>) -> Block {
         let env: HashMap<u32, Val> = env_values.iter().map(|(k, v)| (*k, v.to_val())).collect();
-        self.next_local = 0;
+        self.reset_frame();
         let result = self.scalar(e, &env);
         Block { bindings: vec![], result }
     }
@@ -681,7 +938,7 @@ impl<'a> Lowerer<'a> {
     /// Like [`Lowerer::lower_closed`], giving the value its named representation (a `let`).
     pub fn lower_closed_named(&mut self, e: &TExpr, ty: Ty, env_values: &HashMap<u32, ClosedVal>) -> Block {
         let env: HashMap<u32, Val> = env_values.iter().map(|(k, v)| (*k, v.to_val())).collect();
-        self.next_local = 0;
+        self.reset_frame();
         let result = self.named(e, ty, &env);
         Block { bindings: vec![], result }
     }
@@ -689,7 +946,9 @@ impl<'a> Lowerer<'a> {
     /// Lowers the record value of an expression (a test's record literal), each field named.
     pub fn lower_record(&mut self, e: &TExpr, env_values: &HashMap<u32, ClosedVal>) -> Vec<Expr> {
         let env: HashMap<u32, Val> = env_values.iter().map(|(k, v)| (*k, v.to_val())).collect();
-        self.record(e, &env)
+        self.reset_frame();
+        let rv = self.record(e, &env);
+        self.wrap_fields(&rv.prelude, rv.fields)
     }
 
     pub fn set_context(&mut self, file: FileIdx, rule: &str) {
@@ -732,5 +991,96 @@ fn const_expr(c: Const) -> Expr {
     match c {
         Const::I(i) => Expr::ConstI(i),
         Const::N(n) => Expr::ConstN(n),
+    }
+}
+
+/// How a rule call was inlined.
+enum Inlined {
+    Scalar(Expr),
+    Record(RecVal),
+}
+
+/// Where a rule body leaves its named result.
+enum BodyResult {
+    Scalar(LocalId),
+    Record(Vec<LocalId>),
+}
+
+/// A rule body: its bindings and where they leave the result.
+struct Body {
+    bindings: Vec<Binding>,
+    result: BodyResult,
+}
+
+/// `x` evaluated after `prelude`.
+fn wrap(prelude: &[Binding], x: Expr) -> Expr {
+    if prelude.is_empty() { x } else { Expr::Block(Box::new(Block { bindings: prelude.to_vec(), result: x })) }
+}
+
+impl Lowerer<'_> {
+    /// Field expressions each evaluated after its own copy of `prelude`. Every copy after the
+    /// first binds fresh locals (a local is bound once per program).
+    fn wrap_fields(&mut self, prelude: &[Binding], fields: Vec<Expr>) -> Vec<Expr> {
+        let mut out = Vec::with_capacity(fields.len());
+        for (i, x) in fields.into_iter().enumerate() {
+            let mut e = wrap(prelude, x);
+            if i > 0 && !prelude.is_empty() {
+                let mut renamed = HashMap::new();
+                self.rename_bound(&mut e, &mut renamed);
+            }
+            out.push(e);
+        }
+        out
+    }
+
+    /// Gives every local bound inside `e` a fresh number, and updates its uses.
+    fn rename_bound(&mut self, e: &mut Expr, renamed: &mut HashMap<u32, LocalId>) {
+        match e {
+            Expr::Local(l) => {
+                if let Some(n) = renamed.get(&l.0) {
+                    *l = *n;
+                }
+            }
+            Expr::Block(b) => {
+                for binding in &mut b.bindings {
+                    self.rename_bound(&mut binding.value, renamed);
+                    let fresh = self.fresh();
+                    renamed.insert(binding.local.0, fresh);
+                    binding.local = fresh;
+                }
+                self.rename_bound(&mut b.result, renamed);
+            }
+            _ => e.for_each_child_mut(&mut |c| self.rename_bound(c, renamed)),
+        }
+    }
+}
+
+/// A value that costs nothing to repeat: a constant, an input or a local, possibly converted.
+fn is_plain(e: &Expr) -> bool {
+    match e {
+        Expr::ConstI(_) | Expr::ConstN(_) | Expr::Input(_) | Expr::Local(_) => true,
+        Expr::ToNum { arg, .. } | Expr::RoundInt { arg, .. } => is_plain(arg),
+        _ => false,
+    }
+}
+
+/// Extends a call's cache key with one argument; an argument that is not plain makes the call
+/// uncacheable (its value would have to be compared as a program).
+fn extend_key(key: &mut Option<String>, e: &Expr) {
+    use std::fmt::Write;
+    let Some(k) = key else { return };
+    fn atom(k: &mut String, e: &Expr) -> bool {
+        match e {
+            Expr::ConstI(i) => write!(k, " i{i}").is_ok(),
+            Expr::ConstN(n) => write!(k, " n{}/{}", n.num, n.den).is_ok(),
+            Expr::Input(i) => write!(k, " in{}", i.0).is_ok(),
+            Expr::Local(l) => write!(k, " l{}", l.0).is_ok(),
+            Expr::ToNum { arg, den } => write!(k, " num/{den}").is_ok() && atom(k, arg),
+            Expr::RoundInt { arg, mode, .. } => write!(k, " round{mode:?}").is_ok() && atom(k, arg),
+            _ => false,
+        }
+    }
+    if !atom(k, e) {
+        *key = None;
     }
 }

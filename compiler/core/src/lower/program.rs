@@ -20,8 +20,13 @@ pub fn lower_program(m: &Module, sources: &[SourceFile], name: &str, entries: &[
             lw.fail(info.loc.file, Diagnostic::new(&codes::BAD_CALL, format!("`{}` takes different inputs from `{}`", info.name, first_info.name), info.head, "cannot run in the same batch"));
             continue;
         }
-        lw.next_local = 0;
-        let mut body = lw.rule_body(*r, env.clone());
+        lw.reset_frame();
+        let Body { bindings, result: BodyResult::Scalar(result) } = lw.rule_body(*r, env.clone()) else {
+            lw.fail(info.loc.file, Diagnostic::new(&codes::BAD_CALL, format!("`{}` returns a record, which is not an output column", info.name), info.head, "returns a record")
+                .with_help("output the rules that compute its fields, or a rule returning one of them"));
+            continue;
+        };
+        let mut body = Block { bindings, result: Expr::Local(result) };
         if named_repr(info.ret) == Repr::Num {
             // Decimal results are written at six places.
             let site = lw.site(info.head);
@@ -116,11 +121,15 @@ pub fn lower_requirement(m: &Module, sources: &[SourceFile], rule: RuleId, cond:
     let mut lw = Lowerer::new(m, sources, as_of);
     let (inputs, mut env) = entry_env(m, rule);
     let info = m.rule(rule);
-    let body = lw.rule_body(rule, env.clone());
-    env.insert(info.params as u32, Val::Scalar(body.result.clone()));
+    let Body { bindings, result } = lw.rule_body(rule, env.clone());
+    let result = match result {
+        BodyResult::Scalar(l) => Val::Scalar(Expr::Local(l)),
+        BodyResult::Record(ls) => Val::Record(ls.into_iter().map(Expr::Local).collect()),
+    };
+    env.insert(info.params as u32, result);
     lw.set_context(cond_file, &info.name);
     let cond = lw.scalar(cond, &env);
-    let block = Block { bindings: body.bindings, result: cond };
+    let block = Block { bindings, result: cond };
     let out = ir::Output { name: format!("{} requirement", info.name), ty: ScalarTy::Bool, body: block, locals: lw.next_local };
     lw.into_program(&info.name, inputs, vec![out], vec![])
 }

@@ -3,4 +3,4 @@
 pub mod ast;
 mod parser;
 
-pub use parser::parse_file;
+pub use parser::{MAX_CHAIN, MAX_NESTING, parse_file};

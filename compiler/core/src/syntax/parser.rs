@@ -17,19 +17,24 @@ type P<'a> = Pair<'a, Rule>;
 /// Parses a whole file. On a syntax error returns the one located diagnostic pest can give;
 /// literal errors (impossible dates, oversized numbers) are collected and all returned.
 pub fn parse_file(text: &str) -> Result<File, Vec<Diagnostic>> {
+    // A byte-order mark, as some editors write it, reads as blanks of its own width, so every
+    // offset still points into `text`.
+    let unmarked;
+    let text = match text.strip_prefix('\u{feff}') {
+        Some(rest) => {
+            unmarked = format!("   {rest}");
+            unmarked.as_str()
+        }
+        None => text,
+    };
     let mut pairs = match PolParser::parse(Rule::file, text) {
         Ok(p) => p,
         Err(e) => return Err(vec![syntax_error(text, e)]),
     };
     let Some(file) = pairs.next() else {
-        return Err(vec![Diagnostic::new(
-            &codes::SYNTAX,
-            "empty parse",
-            Span::new(0, 0),
-            "here",
-        )]);
+        return Err(vec![Diagnostic::internal("parsing", "the parser returned no tree for the file", Span::new(0, 0))]);
     };
-    let mut b = Builder { diags: Vec::new() };
+    let mut b = Builder { diags: Vec::new(), depth: 0 };
     let ast = b.file(file);
     if b.diags.is_empty() { Ok(ast) } else { Err(b.diags) }
 }
@@ -59,6 +64,16 @@ fn syntax_error(text: &str, e: pest::error::Error<Rule>) -> Diagnostic {
     };
     let expected = match &e.variant {
         ErrorVariant::ParsingError { positives, .. } => describe_expected(positives),
+        ErrorVariant::CustomError { message } if message.contains("limit reached") => {
+            // The parser ran out of room: the text nests far deeper than any rule does.
+            return Diagnostic::new(
+                &codes::TOO_DEEP,
+                format!("the file nests too deeply to be read (expressions may nest at most {MAX_NESTING} levels)"),
+                Span::new(start, end.min(text.len())),
+                "too deep",
+            )
+            .with_help("name intermediate values with `let` instead of nesting them");
+        }
         ErrorVariant::CustomError { message } => message.clone(),
     };
     let d = Diagnostic::new(
@@ -163,7 +178,15 @@ fn rule_name(r: Rule) -> &'static str {
 
 struct Builder {
     diags: Vec<Diagnostic>,
+    /// How many expression levels (parentheses, `if`, `match`, `brackets`, calls, records,
+    /// `not`, unary minus) enclose the one being built.
+    depth: u32,
 }
+
+/// The deepest nesting of expressions a file may have.
+pub const MAX_NESTING: u32 = 256;
+/// The most operands one chain of a binary operator (`a + b + …`) may have.
+pub const MAX_CHAIN: usize = 20_000;
 
 /// The span of a pair without trailing whitespace: pest's implicit whitespace before an
 /// optional or repeated part that then matches nothing stays inside the pair, which would
@@ -226,12 +249,12 @@ impl Builder {
                 _ => {}
             }
         }
-        let name = name.unwrap_or(Ident { name: String::new(), span });
+        let name = name.unwrap_or_else(|| self.missing_ident(span));
         let kind = if is_framework {
             HeaderKind::Framework { version: version.unwrap_or_default() }
         } else {
             HeaderKind::Scheme {
-                implements: implements.unwrap_or(Ident { name: String::new(), span }),
+                implements: implements.unwrap_or_else(|| self.missing_ident(span)),
                 version,
             }
         };
@@ -263,7 +286,7 @@ impl Builder {
     fn enum_item(&mut self, p: P) -> EnumDef {
         let span = span_of(&p);
         let mut it = p.into_inner().filter(|c| c.as_rule() != Rule::kw_enum);
-        let name = it.next().map(ident).unwrap_or(Ident { name: String::new(), span });
+        let name = it.next().map(ident).unwrap_or_else(|| self.missing_ident(span));
         let mut title = None;
         let mut variants = Vec::new();
         for c in it {
@@ -283,7 +306,7 @@ impl Builder {
     fn record_item(&mut self, p: P) -> RecordDef {
         let span = span_of(&p);
         let mut it = p.into_inner().filter(|c| c.as_rule() != Rule::kw_record);
-        let name = it.next().map(ident).unwrap_or(Ident { name: String::new(), span });
+        let name = it.next().map(ident).unwrap_or_else(|| self.missing_ident(span));
         let mut title = None;
         let mut fields = Vec::new();
         for c in it {
@@ -336,7 +359,7 @@ impl Builder {
     fn type_ref(&mut self, p: P) -> TypeRef {
         let span = span_of(&p);
         let mut it = p.into_inner();
-        let name = it.next().map(ident).unwrap_or(Ident { name: String::new(), span });
+        let name = it.next().map(ident).unwrap_or_else(|| self.missing_ident(span));
         let period = it.next().and_then(|per| {
             per.into_inner().next().map(|u| match u.as_str() {
                 "year" | "年" => Period::Year,
@@ -368,7 +391,7 @@ impl Builder {
                             _ => {}
                         }
                     }
-                    let value = value.unwrap_or_else(|| placeholder(vspan));
+                    let value = value.unwrap_or_else(|| self.missing(vspan, "an expression"));
                     values.push(DatedValue { value, from, span: vspan });
                 }
                 Rule::horizon => {
@@ -427,14 +450,13 @@ impl Builder {
                 _ => {}
             }
         }
-        let blank = Ident { name: String::new(), span };
         let mut idents = idents.into_iter();
-        let name = idents.next().unwrap_or_else(|| blank.clone());
-        let key_name = idents.next().unwrap_or_else(|| blank.clone());
+        let name = idents.next().unwrap_or_else(|| self.missing_ident(span));
+        let key_name = idents.next().unwrap_or_else(|| self.missing_ident(span));
         let mut types = types.into_iter();
-        let blank_ty = TypeRef { name: blank, period: None, span };
-        let key_ty = types.next().unwrap_or_else(|| blank_ty.clone());
-        let value_ty = types.next().unwrap_or(blank_ty);
+        let mut blank_ty = || TypeRef { name: self.missing_ident(span), period: None, span };
+        let key_ty = types.next().unwrap_or_else(&mut blank_ty);
+        let value_ty = types.next().unwrap_or_else(blank_ty);
         TableDef { name, key_name, key_ty, value_ty, rows, cite, span }
     }
 
@@ -443,7 +465,7 @@ impl Builder {
             .map(|d| {
                 let span = span_of(&d);
                 let mut it = d.into_inner();
-                let name = it.next().map(ident).unwrap_or(Ident { name: String::new(), span });
+                let name = it.next().map(ident).unwrap_or_else(|| self.missing_ident(span));
                 let ty = match it.next() {
                     Some(t) => self.type_ref(t),
                     None => TypeRef { name: name.clone(), period: None, span },
@@ -472,7 +494,7 @@ impl Builder {
                 _ => {}
             }
         }
-        let body = body.unwrap_or_else(|| Body { lets: Vec::new(), result: placeholder(span) });
+        let body = body.unwrap_or_else(|| Body { lets: Vec::new(), result: self.missing(span, "a rule body") });
         RuleDef { locked, name, params, ret, cite, body, span }
     }
 
@@ -489,7 +511,7 @@ impl Builder {
                         _ => {}
                     }
                 }
-                Body { lets, result: result.unwrap_or_else(|| placeholder(span)) }
+                Body { lets, result: result.unwrap_or_else(|| self.missing(span, "an expression")) }
             }
             _ => Body { lets: Vec::new(), result: self.expr(p) },
         }
@@ -510,7 +532,7 @@ impl Builder {
                 _ => {}
             }
         }
-        Let { name, ty, value: value.unwrap_or_else(|| placeholder(span)), cite, span }
+        Let { name, ty, value: value.unwrap_or_else(|| self.missing(span, "an expression")), cite, span }
     }
 
     fn slot_item(&mut self, p: P) -> SlotDef {
@@ -544,7 +566,7 @@ impl Builder {
                             _ => {}
                         }
                     }
-                    let cond = cond.unwrap_or_else(|| placeholder(rspan));
+                    let cond = cond.unwrap_or_else(|| self.missing(rspan, "an expression"));
                     requires.push(Requirement { cond, cite: rcite, span: rspan });
                 }
                 Rule::aggregate => aggregates.push(self.aggregate(c)),
@@ -573,7 +595,7 @@ impl Builder {
                             _ => {}
                         }
                     }
-                    let sum_of = sum_of.unwrap_or_else(|| placeholder(tspan));
+                    let sum_of = sum_of.unwrap_or_else(|| self.missing(tspan, "an expression"));
                     terms.push(AggTerm { factor, sum_of, span: tspan });
                 }
                 Rule::agg_op => {
@@ -589,8 +611,8 @@ impl Builder {
             }
         }
         let mut terms = terms.into_iter();
-        let blank = || AggTerm { factor: None, sum_of: placeholder(span), span };
-        let lhs = terms.next().unwrap_or_else(blank);
+        let mut blank = || AggTerm { factor: None, sum_of: self.missing(span, "a sum"), span };
+        let lhs = terms.next().unwrap_or_else(&mut blank);
         let rhs = terms.next().unwrap_or_else(blank);
         Aggregate { lhs, op, rhs, cite, span }
     }
@@ -631,22 +653,82 @@ impl Builder {
         TestDef { name, as_of, stmts, span }
     }
 
+    /// A child the grammar guarantees is missing: an internal error, never a made-up value
+    /// (the parse then fails, so the expression returned is never checked or run).
+    fn missing(&mut self, span: Span, what: &str) -> Expr {
+        self.internal(span, what);
+        stub(span)
+    }
+
+    fn missing_ident(&mut self, span: Span) -> Ident {
+        self.internal(span, "a name");
+        Ident { name: String::new(), span }
+    }
+
+    fn internal(&mut self, span: Span, what: &str) {
+        let d = Diagnostic::internal("parsing", format!("the parse tree lacks {what} the grammar requires"), span);
+        if !self.diags.contains(&d) {
+            self.diags.push(d);
+        }
+    }
+
+    /// Counts one more level of nesting while `f` builds it; past [`MAX_NESTING`] the file is
+    /// refused with a located diagnostic.
+    fn nested(&mut self, span: Span, levels: u32, f: impl FnOnce(&mut Self) -> Expr) -> Expr {
+        self.depth += levels;
+        let e = if self.depth > MAX_NESTING {
+            self.too_deep(span, format!("expressions nest more than {MAX_NESTING} levels deep here"));
+            stub(span)
+        } else {
+            f(self)
+        };
+        self.depth -= levels;
+        e
+    }
+
+    fn too_deep(&mut self, span: Span, message: String) {
+        if self.diags.iter().any(|d| d.code == codes::TOO_DEEP.code) {
+            return;
+        }
+        self.diags.push(
+            Diagnostic::new(&codes::TOO_DEEP, message, span, "too deep")
+                .with_help("name intermediate values with `let` instead of nesting them"),
+        );
+    }
+
+    /// Checks the length of a chain of binary operators (`a + b + …`) as it grows.
+    fn chain_ok(&mut self, span: Span, operands: usize, op: BinOp) -> bool {
+        if operands <= MAX_CHAIN {
+            return true;
+        }
+        self.too_deep(span, format!("more than {MAX_CHAIN} operands in one chain of `{}`", op.symbol()));
+        false
+    }
+
     fn opt_expr(&mut self, p: Option<P>, span: Span) -> Expr {
         match p {
             Some(p) => self.expr(p),
-            None => placeholder(span),
+            None => self.missing(span, "an expression"),
         }
     }
 
     /// Builds an expression from any expression-level rule.
     fn expr(&mut self, p: P) -> Expr {
+        if matches!(p.as_rule(), Rule::if_expr | Rule::match_expr | Rule::brackets_expr | Rule::record_lit | Rule::call) {
+            let span = span_of(&p);
+            return self.nested(span, 1, |b| b.expr_node(p));
+        }
+        self.expr_node(p)
+    }
+
+    fn expr_node(&mut self, p: P) -> Expr {
         let span = span_of(&p);
         match p.as_rule() {
             Rule::paren => {
                 // The parentheses belong to the expression: a message quoting `(a + b) * c`
                 // must not cut them off.
                 let inner = p.into_inner().next();
-                let mut e = self.opt_expr(inner, span);
+                let mut e = self.nested(span, 1, |b| b.opt_expr(inner, span));
                 e.span = span;
                 e
             }
@@ -659,7 +741,10 @@ impl Builder {
                 let mut operands =
                     p.into_inner().filter(|c| !matches!(c.as_rule(), Rule::kw_or | Rule::kw_and));
                 let mut acc = self.opt_expr(operands.next(), span);
-                for c in operands {
+                for (n, c) in operands.enumerate() {
+                    if !self.chain_ok(span, n + 2, op) {
+                        break;
+                    }
                     let rhs = self.expr(c);
                     acc = binary(op, acc, rhs);
                 }
@@ -669,7 +754,7 @@ impl Builder {
                 let mut it = p.into_inner();
                 match it.next() {
                     Some(first) if first.as_rule() == Rule::kw_not => {
-                        let inner = self.opt_expr(it.next(), span);
+                        let inner = self.nested(span, 1, |b| b.opt_expr(it.next(), span));
                         Expr { kind: ExprKind::Not(Box::new(inner)), span }
                     }
                     other => self.opt_expr(other, span),
@@ -678,9 +763,15 @@ impl Builder {
             Rule::cmp_expr | Rule::sum | Rule::product => {
                 let mut it = p.into_inner();
                 let mut acc = self.opt_expr(it.next(), span);
+                let mut n = 1;
                 while let Some(op) = it.next() {
+                    n += 1;
+                    let op = bin_op(op.as_str());
+                    if !self.chain_ok(span, n, op) {
+                        break;
+                    }
                     let rhs = self.opt_expr(it.next(), span);
-                    acc = binary(bin_op(op.as_str()), acc, rhs);
+                    acc = binary(op, acc, rhs);
                 }
                 acc
             }
@@ -693,7 +784,8 @@ impl Builder {
                         _ => operand = Some(c),
                     }
                 }
-                let mut e = self.opt_expr(operand, span);
+                let levels = u32::try_from(negs.len()).unwrap_or(u32::MAX - MAX_NESTING);
+                let mut e = self.nested(span, levels, |b| b.opt_expr(operand, span));
                 for s in negs.into_iter().rev() {
                     let sp = s.to(e.span);
                     e = Expr { kind: ExprKind::Neg(Box::new(e)), span: sp };
@@ -707,10 +799,7 @@ impl Builder {
                     let cspan = span_of(&c);
                     match c.as_rule() {
                         Rule::field_access => {
-                            let name = c.into_inner().next().map(ident).unwrap_or(Ident {
-                                name: String::new(),
-                                span: cspan,
-                            });
+                            let name = c.into_inner().next().map(ident).unwrap_or_else(|| self.missing_ident(cspan));
                             let sp = acc.span.to(cspan);
                             acc = Expr { kind: ExprKind::Field(Box::new(acc), name), span: sp };
                         }
@@ -780,24 +869,24 @@ impl Builder {
                                     _ => {}
                                 }
                             }
-                            let rate = rate.unwrap_or_else(|| placeholder(bspan));
+                            let rate = rate.unwrap_or_else(|| self.missing(bspan, "an expression"));
                             bands.push(Band { upto, rate, span: bspan });
                         }
                         _ => {}
                     }
                 }
-                let value = Box::new(value.unwrap_or_else(|| placeholder(span)));
+                let value = Box::new(value.unwrap_or_else(|| self.missing(span, "an expression")));
                 Expr { kind: ExprKind::Brackets { value, bands }, span }
             }
             Rule::record_lit => {
                 let mut it = p.into_inner();
-                let name = it.next().map(ident).unwrap_or(Ident { name: String::new(), span });
+                let name = it.next().map(ident).unwrap_or_else(|| self.missing_ident(span));
                 let fields = it
                     .map(|f| {
                         let fspan = span_of(&f);
                         let mut fi = f.into_inner();
                         let fname =
-                            fi.next().map(ident).unwrap_or(Ident { name: String::new(), span: fspan });
+                            fi.next().map(ident).unwrap_or_else(|| self.missing_ident(fspan));
                         let value = self.opt_expr(fi.next(), fspan);
                         (fname, value)
                     })
@@ -810,7 +899,7 @@ impl Builder {
                     .next()
                     .and_then(|callee| callee.into_inner().next())
                     .map(ident)
-                    .unwrap_or(Ident { name: String::new(), span });
+                    .unwrap_or_else(|| self.missing_ident(span));
                 let args = it
                     .map(|a| {
                         let aspan = span_of(&a);
@@ -823,7 +912,7 @@ impl Builder {
                                 _ => {}
                             }
                         }
-                        Arg { label, value: value.unwrap_or_else(|| placeholder(aspan)) }
+                        Arg { label, value: value.unwrap_or_else(|| self.missing(aspan, "an expression")) }
                     })
                     .collect();
                 Expr { kind: ExprKind::Call { func, args }, span }
@@ -867,7 +956,7 @@ impl Builder {
                 _ => {}
             }
         }
-        Arm { pattern, guard, body: body.unwrap_or_else(|| placeholder(span)), span }
+        Arm { pattern, guard, body: body.unwrap_or_else(|| self.missing(span, "an expression")), span }
     }
 
     fn quantity(&mut self, p: P) -> Expr {
@@ -915,8 +1004,11 @@ impl Builder {
     }
 }
 
-fn placeholder(span: Span) -> Expr {
-    Expr { kind: ExprKind::Bool(false), span }
+
+/// What stands in for an expression the parse refused (it comes with a diagnostic, so the
+/// file is never checked or run).
+fn stub(span: Span) -> Expr {
+    Expr { kind: ExprKind::Name(Ident { name: String::new(), span }), span }
 }
 
 fn binary(op: BinOp, a: Expr, b: Expr) -> Expr {
