@@ -18,13 +18,7 @@ pub(crate) struct SideSums {
 
 /// Adds the kept rows of a batch to `sums` (one entry per aggregate); `kept` is `None` when
 /// every row is kept.
-pub(crate) fn add_batch(
-    sig: &KernelSignature,
-    inputs: &[Vec<i64>],
-    outputs: &[Vec<i64>],
-    kept: Option<&[bool]>,
-    sums: &mut [SideSums],
-) {
+pub(crate) fn add_batch(sig: &KernelSignature, inputs: &[Vec<i64>], outputs: &[Vec<i64>], kept: Option<&[bool]>, sums: &mut [SideSums]) {
     let column = |r: ColumnRef| -> &[i64] {
         match r {
             ColumnRef::Input(i) => inputs.get(i).map_or(&[], Vec::as_slice),
@@ -102,25 +96,15 @@ fn side_text(term: &AggregateTerm, sum: i128, scale: u32) -> Option<String> {
 }
 
 /// Decides every aggregate requirement from the run's sums.
-pub(crate) fn evaluate(
-    sig: &KernelSignature,
-    sums: &[SideSums],
-) -> Result<Vec<AggregateResult>, RuntimeError> {
+pub(crate) fn evaluate(sig: &KernelSignature, sums: &[SideSums]) -> Result<Vec<AggregateResult>, RuntimeError> {
     sig.aggregates.iter().zip(sums).map(|(agg, s)| evaluate_one(sig, agg, *s)).collect()
 }
 
-fn evaluate_one(
-    sig: &KernelSignature,
-    agg: &AggregateSpec,
-    s: SideSums,
-) -> Result<AggregateResult, RuntimeError> {
+fn evaluate_one(sig: &KernelSignature, agg: &AggregateSpec, s: SideSums) -> Result<AggregateResult, RuntimeError> {
     let overflow = || RuntimeError::AggregateOverflow { slot: agg.slot.clone() };
     let (ls, rs) = (column_scale(sig, agg.lhs.column), column_scale(sig, agg.rhs.column));
     if agg.lhs.factor_den <= 0 || agg.rhs.factor_den <= 0 {
-        return Err(RuntimeError::invalid(format!(
-            "aggregate of `{}`: a factor has a non-positive denominator",
-            agg.slot
-        )));
+        return Err(RuntimeError::invalid(format!("aggregate of `{}`: a factor has a non-positive denominator", agg.slot)));
     }
     // lnum·Σl / (lden·10^ls)  cmp  rnum·Σr / (rden·10^rs), both denominators positive.
     let left = agg

@@ -26,18 +26,13 @@ impl AtomicFile {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let name = final_path.file_name().ok_or_else(|| {
-            RuntimeError::invalid(format!("`{}` is not a file name", final_path.display()))
-        })?;
+        let name = final_path.file_name().ok_or_else(|| RuntimeError::invalid(format!("`{}` is not a file name", final_path.display())))?;
         std::fs::create_dir_all(&dir).map_err(|e| RuntimeError::io(&dir, "create the folder", e))?;
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let temp_name = format!(".{}.{}.{n}.tmp", name.to_string_lossy(), std::process::id());
         let temp_path = dir.join(temp_name);
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp_path)
-            .map_err(|e| RuntimeError::io(&temp_path, "create", e))?;
+        let file =
+            OpenOptions::new().write(true).create_new(true).open(&temp_path).map_err(|e| RuntimeError::io(&temp_path, "create", e))?;
         Ok(AtomicFile { final_path: final_path.to_path_buf(), temp_path, file: Some(file) })
     }
 
@@ -58,8 +53,7 @@ impl AtomicFile {
         if let Some(file) = self.file.take() {
             file.sync_all().map_err(|e| RuntimeError::io(&self.temp_path, "sync", e))?;
         }
-        std::fs::rename(&self.temp_path, &self.final_path)
-            .map_err(|e| RuntimeError::io(&self.final_path, "rename into", e))?;
+        std::fs::rename(&self.temp_path, &self.final_path).map_err(|e| RuntimeError::io(&self.final_path, "rename into", e))?;
         // The rename is durable only once the directory itself is synced; best effort, since
         // not every platform can open a directory.
         if let Some(dir) = self.final_path.parent().filter(|p| !p.as_os_str().is_empty())
@@ -100,10 +94,8 @@ mod tests {
         let path = root.path().join("new").join("deeper").join("out.csv");
         write_atomically(&path, b"a,b\n").expect("writes under folders that did not exist");
         assert_eq!(std::fs::read(&path).expect("read back"), b"a,b\n");
-        let leftovers: Vec<_> = std::fs::read_dir(path.parent().expect("parent"))
-            .expect("list")
-            .map(|e| e.expect("entry").file_name())
-            .collect();
+        let leftovers: Vec<_> =
+            std::fs::read_dir(path.parent().expect("parent")).expect("list").map(|e| e.expect("entry").file_name()).collect();
         assert_eq!(leftovers, [std::ffi::OsString::from("out.csv")], "no temporary file remains");
     }
 

@@ -29,11 +29,7 @@ pub struct ColumnsInMemory {
 }
 
 /// Reads the columns `inputs` of `path` (matched by name, checked as in a run) into memory.
-pub fn read_columns(
-    inputs: &[ColumnSpec],
-    path: &Path,
-    batch_rows: usize,
-) -> Result<ColumnsInMemory, RuntimeError> {
+pub fn read_columns(inputs: &[ColumnSpec], path: &Path, batch_rows: usize) -> Result<ColumnsInMemory, RuntimeError> {
     let start = Instant::now();
     let mut reader = open_input(path, inputs, batch_rows)?;
     let capacity = reader.total_rows.and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
@@ -67,25 +63,14 @@ pub struct IoFloor {
 /// every output column zero), with the run's threads minus evaluation: a reader thread decodes
 /// batches, the calling thread builds and encodes the output, the output writer's helper thread
 /// does the `write` calls, and the file is synced and renamed as a run's output is.
-pub fn measure_io_floor(
-    sig: &KernelSignature,
-    input: &Path,
-    output: &Path,
-    batch_rows: usize,
-) -> Result<IoFloor, RuntimeError> {
+pub fn measure_io_floor(sig: &KernelSignature, input: &Path, output: &Path, batch_rows: usize) -> Result<IoFloor, RuntimeError> {
     let start = Instant::now();
     let mut reader = open_input(input, &sig.inputs, batch_rows)?;
     let columns = output_columns(sig);
     let schema = output_schema(&columns);
     let mut writer = OutputWriter::create(output, schema.clone())?;
     let id_inputs: Vec<ColumnSpec> = sig.inputs.iter().filter(|s| s.is_id).cloned().collect();
-    let id_bound: Vec<_> = sig
-        .inputs
-        .iter()
-        .zip(&reader.bound)
-        .filter(|(s, _)| s.is_id)
-        .map(|(_, b)| b.clone())
-        .collect();
+    let id_bound: Vec<_> = sig.inputs.iter().zip(&reader.bound).filter(|(s, _)| s.is_id).map(|(_, b)| b.clone()).collect();
     let (mut read, mut write, mut rows) = (Duration::ZERO, Duration::ZERO, 0u64);
     // As in a run, a reader thread decodes batches ahead (a few at most) while this thread
     // encodes; `read` is then the time spent waiting for the reader.
@@ -101,9 +86,7 @@ pub fn measure_io_floor(
     });
     loop {
         let t = Instant::now();
-        let batch = rx
-            .recv()
-            .map_err(|_| RuntimeError::invalid("internal error: the reader stopped"))??;
+        let batch = rx.recv().map_err(|_| RuntimeError::invalid("internal error: the reader stopped"))??;
         read += t.elapsed();
         let Some(batch) = batch else { break };
         let t = Instant::now();
@@ -118,8 +101,7 @@ pub fn measure_io_floor(
             arrays.push(build_array(&col.spec.ty, values).map_err(|e| RuntimeError::arrow(output, e))?);
         }
         let options = RecordBatchOptions::new().with_row_count(Some(n));
-        let out = RecordBatch::try_new_with_options(schema.clone(), arrays, &options)
-            .map_err(|e| RuntimeError::arrow(output, e))?;
+        let out = RecordBatch::try_new_with_options(schema.clone(), arrays, &options).map_err(|e| RuntimeError::arrow(output, e))?;
         writer.write(&out)?;
         write += t.elapsed();
         rows += n as u64;

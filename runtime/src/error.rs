@@ -81,32 +81,25 @@ impl fmt::Display for RuntimeError {
                 }
                 Ok(())
             }
-            RuntimeError::UnsupportedFormat { file, role } => write!(
-                f,
-                "{role} `{}`: unsupported file extension (use .parquet or .csv)",
-                file.display()
-            ),
+            RuntimeError::UnsupportedFormat { file, role } => {
+                write!(f, "{role} `{}`: unsupported file extension (use .parquet or .csv)", file.display())
+            }
             RuntimeError::Io { file, action, source } => {
                 write!(f, "cannot {action} `{}`: {source}", file.display())
             }
             RuntimeError::Arrow { file, source } => write!(f, "`{}`: {source}", file.display()),
             RuntimeError::Parquet { file, source } => write!(f, "`{}`: {source}", file.display()),
             RuntimeError::Invalid { message } => f.write_str(message),
-            RuntimeError::RowCountMismatch { rows_in, rows_out, rows_in_ledger } => write!(
-                f,
-                "internal error: {rows_in} rows read but {rows_out} written and {rows_in_ledger} in the ledger"
-            ),
+            RuntimeError::RowCountMismatch { rows_in, rows_out, rows_in_ledger } => {
+                write!(f, "internal error: {rows_in} rows read but {rows_out} written and {rows_in_ledger} in the ledger")
+            }
             RuntimeError::AggregateOverflow { slot } => {
                 write!(f, "aggregate requirement of `{slot}`: sums too large to compare exactly")
             }
             RuntimeError::AggregatesFailed { summary } => {
                 write!(f, "aggregate requirement broken; output `{}` not written:", summary.output)?;
                 for agg in summary.aggregates.iter().filter(|a| !a.holds) {
-                    write!(
-                        f,
-                        "\n  - {}: `{}` ({}): {} vs {}",
-                        agg.slot, agg.text, agg.origin, agg.lhs, agg.rhs
-                    )?;
+                    write!(f, "\n  - {}: `{}` ({}): {} vs {}", agg.slot, agg.text, agg.origin, agg.lhs, agg.rhs)?;
                 }
                 Ok(())
             }

@@ -130,9 +130,7 @@ impl<'k> Evaluator<'k> {
             let error = if let Some(fault) = faults.get(&row) {
                 Some((fault.code.to_string(), String::new(), fault.column.clone(), fault.message.clone()))
             } else if status[row] != ROW_OK {
-                let info = described
-                    .entry(status[row])
-                    .or_insert_with(|| self.kernel.describe_error(status[row]));
+                let info = described.entry(status[row]).or_insert_with(|| self.kernel.describe_error(status[row]));
                 Some((info.code.to_string(), info.rule.clone(), String::new(), info.message.clone()))
             } else {
                 self.unwritable(&outputs, row)
@@ -140,10 +138,7 @@ impl<'k> Evaluator<'k> {
             let Some((code, rule, column, message)) = error else { continue };
             kept[row] = false;
             let formatters = ids.get_or_insert_with(|| self.id_formatters(batch));
-            let ids = formatters
-                .iter()
-                .map(|f| f.value(row).to_string())
-                .collect();
+            let ids = formatters.iter().map(|f| f.value(row).to_string()).collect();
             ledger.push(RowError { row: first_row + row as u64, ids, code, rule, column, message });
         }
         let all_kept = ledger.is_empty();
@@ -231,10 +226,7 @@ pub fn eval_record_batch(kernel: &dyn Kernel, batch: &RecordBatch) -> Result<Bat
     let sig = kernel.signature();
     let place = std::path::Path::new("<record batch>");
     let bindings = bind_inputs(place, batch.schema_ref(), &sig.inputs, false)?;
-    let bound = bindings
-        .into_iter()
-        .map(|b| BoundInput { column: b.file_index, source: b.source })
-        .collect();
+    let bound = bindings.into_iter().map(|b| BoundInput { column: b.file_index, source: b.source }).collect();
     let evaluator = Evaluator::new(kernel, bound);
     let mut ev = evaluator.evaluate(batch, 1);
     let nulls = (!ev.all_kept).then(|| NullBuffer::from(ev.kept.clone()));
@@ -253,7 +245,7 @@ pub fn eval_record_batch(kernel: &dyn Kernel, batch: &RecordBatch) -> Result<Bat
         arrays.push(array);
     }
     let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
-    let outputs = RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), arrays, &options)
-        .map_err(|e| RuntimeError::arrow(place, e))?;
+    let outputs =
+        RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), arrays, &options).map_err(|e| RuntimeError::arrow(place, e))?;
     Ok(BatchEvaluation { outputs, errors: ev.ledger })
 }

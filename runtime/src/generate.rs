@@ -79,11 +79,7 @@ pub(crate) fn value_range(spec: &ColumnSpec) -> Result<(i64, i64), RuntimeError>
     let (type_lo, type_hi) = type_range(&spec.ty);
     let (lo, hi) = (lo.max(type_lo), hi.min(type_hi));
     if lo > hi {
-        return Err(RuntimeError::invalid(format!(
-            "column `{}`: its domain holds no {} value",
-            spec.name,
-            spec.ty.describe()
-        )));
+        return Err(RuntimeError::invalid(format!("column `{}`: its domain holds no {} value", spec.name, spec.ty.describe())));
     }
     Ok((lo, hi))
 }
@@ -123,12 +119,7 @@ pub struct GenerateReport {
 /// Writes `rows` synthetic records with the columns `inputs` (typed as in output files: ints as
 /// Int64, money as Decimal128(18, 2), dates as Date32, enums as variant names) to `output`
 /// (Parquet or CSV by extension), atomically. Every column is uniform over its domain.
-pub fn generate(
-    inputs: &[ColumnSpec],
-    rows: u64,
-    seed: u64,
-    output: &Path,
-) -> Result<GenerateReport, RuntimeError> {
+pub fn generate(inputs: &[ColumnSpec], rows: u64, seed: u64, output: &Path) -> Result<GenerateReport, RuntimeError> {
     generate_with_profile(inputs, rows, seed, None, output)
 }
 
@@ -152,10 +143,7 @@ pub fn generate_with_profile(
         let (lo, hi) = value_range(spec)?;
         let last = i128::from(lo) + i128::from(rows) - 1;
         if rows > 0 && last > i128::from(hi) {
-            return Err(RuntimeError::invalid(format!(
-                "id column `{}`: its domain holds fewer than {rows} distinct values",
-                spec.name
-            )));
+            return Err(RuntimeError::invalid(format!("id column `{}`: its domain holds fewer than {rows} distinct values", spec.name)));
         }
         id_starts.push(Some(lo));
     }
@@ -163,32 +151,17 @@ pub fn generate_with_profile(
         Some(profile) => profile.samplers(inputs)?,
         None => inputs
             .iter()
-            .map(|spec| {
-                if spec.is_id {
-                    Ok(None)
-                } else {
-                    value_range(spec).map(|(lo, hi)| Some(Sampler::Uniform { lo, hi }))
-                }
-            })
+            .map(|spec| if spec.is_id { Ok(None) } else { value_range(spec).map(|(lo, hi)| Some(Sampler::Uniform { lo, hi })) })
             .collect::<Result<_, _>>()?,
     };
-    let columns: Vec<OutputColumn> = inputs
-        .iter()
-        .enumerate()
-        .map(|(i, spec)| OutputColumn { spec: spec.clone(), from: ColumnFrom::Input(i) })
-        .collect();
+    let columns: Vec<OutputColumn> =
+        inputs.iter().enumerate().map(|(i, spec)| OutputColumn { spec: spec.clone(), from: ColumnFrom::Input(i) }).collect();
     let schema = output_schema(&columns);
     let mut writer = OutputWriter::create(output, schema.clone())?;
     let mut totals: Vec<Option<ColumnTotal>> = inputs
         .iter()
         .map(|spec| {
-            (!spec.is_id).then(|| ColumnTotal {
-                name: spec.name.clone(),
-                ty: spec.ty.clone(),
-                sum: 0,
-                min: i64::MAX,
-                max: i64::MIN,
-            })
+            (!spec.is_id).then(|| ColumnTotal { name: spec.name.clone(), ty: spec.ty.clone(), sum: 0, min: i64::MAX, max: i64::MIN })
         })
         .collect();
     let mut row = 0u64;
@@ -198,14 +171,9 @@ pub fn generate_with_profile(
         for (c, spec) in inputs.iter().enumerate() {
             let values: Vec<i64> = match (id_starts[c], &samplers[c]) {
                 (Some(lo), _) => (row..row + n).map(|r| lo + r as i64).collect(),
-                (None, Some(sampler)) => {
-                    (row..row + n).map(|r| sampler.sample(cell_word(seed, c, r))).collect()
-                }
+                (None, Some(sampler)) => (row..row + n).map(|r| sampler.sample(cell_word(seed, c, r))).collect(),
                 (None, None) => {
-                    return Err(RuntimeError::invalid(format!(
-                        "internal error: no sampler for column `{}`",
-                        spec.name
-                    )));
+                    return Err(RuntimeError::invalid(format!("internal error: no sampler for column `{}`", spec.name)));
                 }
             };
             if let Some(total) = &mut totals[c] {
@@ -219,8 +187,7 @@ pub fn generate_with_profile(
             arrays.push(array);
         }
         let options = RecordBatchOptions::new().with_row_count(Some(n as usize));
-        let batch = RecordBatch::try_new_with_options(schema.clone(), arrays, &options)
-            .map_err(|e| RuntimeError::arrow(output, e))?;
+        let batch = RecordBatch::try_new_with_options(schema.clone(), arrays, &options).map_err(|e| RuntimeError::arrow(output, e))?;
         writer.write(&batch)?;
         row += n;
     }
@@ -256,10 +223,8 @@ mod tests {
     fn a_uniform_profile_writes_the_same_bytes_as_no_profile() {
         let dir = tempfile::tempdir().expect("temp dir");
         let (plain, profiled) = (dir.path().join("plain.csv"), dir.path().join("profiled.csv"));
-        let profile = Profile::parse(
-            "[fields]\npension = { uniform = {} }\ncadre = { uniform = {} }\nbirth = { uniform = {} }\n",
-        )
-        .expect("parses");
+        let profile =
+            Profile::parse("[fields]\npension = { uniform = {} }\ncadre = { uniform = {} }\nbirth = { uniform = {} }\n").expect("parses");
         let a = generate(&columns(), 2_000, 9, &plain).expect("plain");
         let b = generate_with_profile(&columns(), 2_000, 9, Some(&profile), &profiled).expect("profiled");
         assert_eq!(std::fs::read(&plain).expect("plain"), std::fs::read(&profiled).expect("profiled"));

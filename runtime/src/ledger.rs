@@ -69,9 +69,7 @@ impl LedgerWriter {
             csv_field(&mut self.line, field);
         }
         self.line.push(b'\n');
-        self.out
-            .write_all(&self.line)
-            .map_err(|e| RuntimeError::io(self.atomic.final_path(), "write", e))
+        self.out.write_all(&self.line).map_err(|e| RuntimeError::io(self.atomic.final_path(), "write", e))
     }
 
     pub fn write(&mut self, error: &RowError) -> Result<(), RuntimeError> {

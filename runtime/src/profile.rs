@@ -82,8 +82,7 @@ impl Profile {
     /// distribution with known parameters); [`Profile::check`] checks the values against a
     /// record.
     pub fn parse(text: &str) -> Result<Profile, RuntimeError> {
-        let table: toml::Table = toml::from_str(text)
-            .map_err(|e| RuntimeError::invalid(format!("not a valid profile: {e}")))?;
+        let table: toml::Table = toml::from_str(text).map_err(|e| RuntimeError::invalid(format!("not a valid profile: {e}")))?;
         let mut problems = Vec::new();
         let mut record = None;
         let mut fields = BTreeMap::new();
@@ -91,9 +90,7 @@ impl Profile {
         for (key, value) in &table {
             match (key.as_str(), value) {
                 ("record", toml::Value::String(name)) => record = Some(name.clone()),
-                ("record", _) => {
-                    problems.push("`record` must be a string naming the record type".into())
-                }
+                ("record", _) => problems.push("`record` must be a string naming the record type".into()),
                 ("fields", toml::Value::Table(entries)) => {
                     saw_fields = true;
                     for (name, value) in entries {
@@ -106,9 +103,7 @@ impl Profile {
                     }
                 }
                 ("fields", _) => problems.push("`fields` must be a table of fields".into()),
-                (other, _) => problems.push(format!(
-                    "unknown key `{other}` (a profile has `record` and a `[fields]` table)"
-                )),
+                (other, _) => problems.push(format!("unknown key `{other}` (a profile has `record` and a `[fields]` table)")),
             }
         }
         if !saw_fields && problems.is_empty() {
@@ -135,33 +130,21 @@ impl Profile {
     /// One sampler per column of `inputs` (`None` for id columns), or one error listing every
     /// problem: unknown fields, key fields given a distribution, non-key fields left out, and
     /// values that cannot be read in the field's type or lie outside its declared domain.
-    pub(crate) fn samplers(
-        &self,
-        inputs: &[ColumnSpec],
-    ) -> Result<Vec<Option<Sampler>>, RuntimeError> {
+    pub(crate) fn samplers(&self, inputs: &[ColumnSpec]) -> Result<Vec<Option<Sampler>>, RuntimeError> {
         let mut problems = Vec::new();
         let known: BTreeSet<&str> = inputs.iter().map(|s| s.name.as_str()).collect();
         for name in self.fields.keys().filter(|n| !known.contains(n.as_str())) {
             problems.push(format!("unknown field `{name}`"));
         }
-        let missing: Vec<String> = inputs
-            .iter()
-            .filter(|s| !s.is_id && !self.fields.contains_key(&s.name))
-            .map(|s| format!("`{}`", s.name))
-            .collect();
+        let missing: Vec<String> =
+            inputs.iter().filter(|s| !s.is_id && !self.fields.contains_key(&s.name)).map(|s| format!("`{}`", s.name)).collect();
         if !missing.is_empty() {
-            problems.push(format!(
-                "no distribution for {} (write `uniform = {{}}` for a uniform field)",
-                missing.join(", ")
-            ));
+            problems.push(format!("no distribution for {} (write `uniform = {{}}` for a uniform field)", missing.join(", ")));
         }
         let mut samplers = Vec::with_capacity(inputs.len());
         for spec in inputs {
             match (spec.is_id, self.fields.get(&spec.name)) {
-                (true, Some(_)) => problems.push(format!(
-                    "field `{}`: a key takes consecutive ids and no distribution",
-                    spec.name
-                )),
+                (true, Some(_)) => problems.push(format!("field `{}`: a key takes consecutive ids and no distribution", spec.name)),
                 (_, None) => {}
                 (false, Some(dist)) => match resolve(spec, dist) {
                     Ok(sampler) => {
@@ -207,12 +190,7 @@ fn scalar_text(value: &toml::Value) -> Result<String, String> {
 }
 
 /// The parameters of a distribution, checked against the ones it takes.
-fn parameters(
-    kind: &str,
-    value: &toml::Value,
-    required: &[&str],
-    optional: &[&str],
-) -> Result<BTreeMap<String, String>, String> {
+fn parameters(kind: &str, value: &toml::Value, required: &[&str], optional: &[&str]) -> Result<BTreeMap<String, String>, String> {
     let toml::Value::Table(table) = value else {
         return Err(format!("`{kind}` takes a table of parameters ({})", required.join(", ")));
     };
@@ -246,12 +224,7 @@ fn parse_distribution(value: &toml::Value) -> Result<Distribution, String> {
         }
         "normal" => {
             let mut p = parameters(kind, body, &["mean", "sd"], &["min", "max"])?;
-            Distribution::Normal {
-                mean: take(&mut p, "mean"),
-                sd: take(&mut p, "sd"),
-                min: p.remove("min"),
-                max: p.remove("max"),
-            }
+            Distribution::Normal { mean: take(&mut p, "mean"), sd: take(&mut p, "sd"), min: p.remove("min"), max: p.remove("max") }
         }
         "lognormal" => {
             let mut p = parameters(kind, body, &["median", "sigma"], &["min", "max"])?;
@@ -286,9 +259,7 @@ fn parse_distribution(value: &toml::Value) -> Result<Distribution, String> {
             }
             Distribution::Shares(out)
         }
-        "constant" => {
-            Distribution::Constant(scalar_text(body).map_err(|why| format!("`constant`: {why}"))?)
-        }
+        "constant" => Distribution::Constant(scalar_text(body).map_err(|why| format!("`constant`: {why}"))?),
         other => return Err(format!("unknown distribution `{other}` ({})", expected())),
     })
 }
@@ -308,9 +279,7 @@ fn read_cell(ty: &ColumnType, text: &str) -> Result<i64, String> {
     let text = text.trim_ascii();
     let bad = |what: &str| format!("`{text}` is not {what}");
     match ty {
-        ColumnType::Int | ColumnType::Months => {
-            text.parse::<i64>().map_err(|_| bad("a whole number"))
-        }
+        ColumnType::Int | ColumnType::Months => text.parse::<i64>().map_err(|_| bad("a whole number")),
         ColumnType::Bool if text.eq_ignore_ascii_case("true") => Ok(1),
         ColumnType::Bool if text.eq_ignore_ascii_case("false") => Ok(0),
         ColumnType::Bool => Err(bad("true or false")),
@@ -318,9 +287,7 @@ fn read_cell(ty: &ColumnType, text: &str) -> Result<i64, String> {
         ColumnType::Money | ColumnType::Decimal { .. } => read_decimal(text, scale_of(ty)),
         ColumnType::Enum { name, variants } => match variants.iter().position(|v| v == text) {
             Some(i) => Ok(i as i64),
-            None => {
-                Err(format!("`{text}` is not a variant of enum {name} ({})", variants.join(", ")))
-            }
+            None => Err(format!("`{text}` is not a variant of enum {name} ({})", variants.join(", "))),
         },
     }
 }
@@ -354,43 +321,25 @@ impl FieldReader<'_> {
     }
 
     /// `min` and `max`, each defaulting to `default`, with `min <= max`.
-    fn bounds(
-        &self,
-        min: &Option<String>,
-        max: &Option<String>,
-        default: (i64, i64),
-    ) -> Result<(i64, i64), String> {
+    fn bounds(&self, min: &Option<String>, max: &Option<String>, default: (i64, i64)) -> Result<(i64, i64), String> {
         let lo = min.as_deref().map(|t| self.value("min", t)).transpose()?.unwrap_or(default.0);
         let hi = max.as_deref().map(|t| self.value("max", t)).transpose()?.unwrap_or(default.1);
         if lo > hi {
-            return Err(format!(
-                "min {} is above max {}",
-                format_value(&self.spec.ty, lo),
-                format_value(&self.spec.ty, hi)
-            ));
+            return Err(format!("min {} is above max {}", format_value(&self.spec.ty, lo), format_value(&self.spec.ty, hi)));
         }
         Ok((lo, hi))
     }
 
     /// A mean or a standard deviation in the field's unit, in micro-cells.
     fn moment(&self, what: &str, text: &str) -> Result<i64, String> {
-        read_decimal(text, scale_of(&self.spec.ty) + MOMENT_EXTRA_DIGITS)
-            .map_err(|why| format!("{what}: {why}"))
+        read_decimal(text, scale_of(&self.spec.ty) + MOMENT_EXTRA_DIGITS).map_err(|why| format!("{what}: {why}"))
     }
 
     fn require_numeric(&self, kind: &str) -> Result<(), String> {
         match self.spec.ty {
-            ColumnType::Int
-            | ColumnType::Months
-            | ColumnType::Money
-            | ColumnType::Decimal { .. } => Ok(()),
-            ColumnType::Date => {
-                Err(format!("`{kind}` is for numbers; a date takes `age` or `uniform`"))
-            }
-            _ => Err(format!(
-                "`{kind}` is for numbers; a field of type {} takes `shares`",
-                self.spec.ty.describe()
-            )),
+            ColumnType::Int | ColumnType::Months | ColumnType::Money | ColumnType::Decimal { .. } => Ok(()),
+            ColumnType::Date => Err(format!("`{kind}` is for numbers; a date takes `age` or `uniform`")),
+            _ => Err(format!("`{kind}` is for numbers; a field of type {} takes `shares`", self.spec.ty.describe())),
         }
     }
 }
@@ -412,13 +361,10 @@ fn resolve(spec: &ColumnSpec, dist: &Distribution) -> Result<Sampler, String> {
             if sd <= 0 {
                 return Err("sd must be positive (use `constant` for a single value)".into());
             }
-            let in_bounds = i128::from(lo) * i128::from(MOMENT_ONE) <= i128::from(mean)
-                && i128::from(mean) <= i128::from(hi) * i128::from(MOMENT_ONE);
+            let in_bounds =
+                i128::from(lo) * i128::from(MOMENT_ONE) <= i128::from(mean) && i128::from(mean) <= i128::from(hi) * i128::from(MOMENT_ONE);
             if !in_bounds {
-                return Err(format!(
-                    "mean must lie within min ..= max ({})",
-                    format_domain(&spec.ty, (lo, hi))
-                ));
+                return Err(format!("mean must lie within min ..= max ({})", format_domain(&spec.ty, (lo, hi))));
             }
             Ok(Sampler::Normal { mean, sd, lo, hi })
         }
@@ -430,10 +376,7 @@ fn resolve(spec: &ColumnSpec, dist: &Distribution) -> Result<Sampler, String> {
                 return Err("median must be positive".into());
             }
             if median < lo || median > hi {
-                return Err(format!(
-                    "median must lie within min ..= max ({})",
-                    format_domain(&spec.ty, (lo, hi))
-                ));
+                return Err(format!("median must lie within min ..= max ({})", format_domain(&spec.ty, (lo, hi))));
             }
             let sigma = read_decimal(sigma, SIGMA_DIGITS).map_err(|why| format!("sigma: {why}"))?;
             if sigma <= 0 || sigma > SIGMA_MAX {
@@ -447,8 +390,7 @@ fn resolve(spec: &ColumnSpec, dist: &Distribution) -> Result<Sampler, String> {
             let mut total: i128 = 0;
             for (key, share) in entries {
                 let cell = field.value("value", key)?;
-                let share = read_decimal(share, SHARE_DIGITS)
-                    .map_err(|why| format!("share of `{key}`: {why}"))?;
+                let share = read_decimal(share, SHARE_DIGITS).map_err(|why| format!("share of `{key}`: {why}"))?;
                 if share < 0 {
                     return Err(format!("share of `{key}` is negative"));
                 }
@@ -460,9 +402,7 @@ fn resolve(spec: &ColumnSpec, dist: &Distribution) -> Result<Sampler, String> {
             if total != i128::from(SHARE_ONE) {
                 return Err(format!(
                     "shares sum to {}, not exactly 1",
-                    crate::value::format_decimal(total, SHARE_DIGITS)
-                        .trim_end_matches('0')
-                        .trim_end_matches('.')
+                    crate::value::format_decimal(total, SHARE_DIGITS).trim_end_matches('0').trim_end_matches('.')
                 ));
             }
             let mut cumulative = Vec::with_capacity(cells.len());
@@ -488,8 +428,7 @@ fn resolve_age(
     if field.spec.ty != ColumnType::Date {
         return Err("`age` is for dates (birth dates)".into());
     }
-    let at_days = parse_date(at.trim_ascii())
-        .ok_or_else(|| format!("at: `{at}` is not a date (YYYY-MM-DD)"))?;
+    let at_days = parse_date(at.trim_ascii()).ok_or_else(|| format!("at: `{at}` is not a date (YYYY-MM-DD)"))?;
     let at = civil_from_days(at_days);
     let mean = read_decimal(mean, MOMENT_EXTRA_DIGITS).map_err(|why| format!("mean: {why}"))?;
     let sd = read_decimal(sd, MOMENT_EXTRA_DIGITS).map_err(|why| format!("sd: {why}"))?;
@@ -561,12 +500,7 @@ mod tests {
     fn retiree() -> Vec<ColumnSpec> {
         let date = |t: &str| parse_date(t).expect("date");
         vec![
-            ColumnSpec {
-                name: "person_id".into(),
-                ty: ColumnType::Int,
-                domain: Some((1, 999_999)),
-                is_id: true,
-            },
+            ColumnSpec { name: "person_id".into(), ty: ColumnType::Int, domain: Some((1, 999_999)), is_id: true },
             spec("birth_date", ColumnType::Date, Some((date("1900-01-01"), date("1975-12-31")))),
             spec("contribution", ColumnType::Months, Some((0, 720))),
             spec("monthly_pension", ColumnType::Money, Some((0, 10_000_000))),
@@ -611,9 +545,7 @@ mod tests {
         let cells = |seed: u64| -> Vec<Vec<i64>> {
             a.iter()
                 .enumerate()
-                .filter_map(|(c, s)| {
-                    s.as_ref().map(|s| (0..500).map(|r| s.sample(cell_word(seed, c, r))).collect())
-                })
+                .filter_map(|(c, s)| s.as_ref().map(|s| (0..500).map(|r| s.sample(cell_word(seed, c, r))).collect()))
                 .collect()
         };
         assert_eq!(cells(1), cells(1));
@@ -626,40 +558,22 @@ mod tests {
 
     #[test]
     fn toml_numbers_are_read_through_their_decimal_text() {
-        let s = one("{ constant = 0.1 }", spec("r", ColumnType::Decimal { scale: 2 }, None))
-            .expect("0.1");
+        let s = one("{ constant = 0.1 }", spec("r", ColumnType::Decimal { scale: 2 }, None)).expect("0.1");
         assert_eq!(s, Sampler::Constant(10));
-        let s =
-            one("{ uniform = { min = 1000.1, max = 2e3 } }", spec("m", ColumnType::Money, None))
-                .expect("floats");
+        let s = one("{ uniform = { min = 1000.1, max = 2e3 } }", spec("m", ColumnType::Money, None)).expect("floats");
         assert_eq!(s, Sampler::Uniform { lo: 100_010, hi: 200_000 });
-        let err =
-            one("{ constant = 0.001 }", spec("m", ColumnType::Money, None)).expect_err("3 places");
+        let err = one("{ constant = 0.001 }", spec("m", ColumnType::Money, None)).expect_err("3 places");
         assert!(err.contains("more than 2 decimal places"), "{err}");
-        let s =
-            one("{ uniform = { min = 1950-01-01 } }", retiree()[1].clone()).expect("a TOML date");
-        assert_eq!(
-            s,
-            Sampler::Uniform {
-                lo: parse_date("1950-01-01").expect("d"),
-                hi: parse_date("1975-12-31").expect("d")
-            }
-        );
+        let s = one("{ uniform = { min = 1950-01-01 } }", retiree()[1].clone()).expect("a TOML date");
+        assert_eq!(s, Sampler::Uniform { lo: parse_date("1950-01-01").expect("d"), hi: parse_date("1975-12-31").expect("d") });
     }
 
     #[test]
     fn a_profile_must_cover_every_non_key_field_and_only_them() {
         let specs = retiree();
-        let err = samplers(
-            "[fields]\ncontribution = { uniform = {} }\nbogus = { uniform = {} }\n",
-            &specs,
-        )
-        .expect_err("incomplete");
+        let err = samplers("[fields]\ncontribution = { uniform = {} }\nbogus = { uniform = {} }\n", &specs).expect_err("incomplete");
         assert!(err.contains("unknown field `bogus`"), "{err}");
-        assert!(
-            err.contains("no distribution for `birth_date`, `monthly_pension`, `hardship_class`, `military_cadre`, `sex`"),
-            "{err}"
-        );
+        assert!(err.contains("no distribution for `birth_date`, `monthly_pension`, `hardship_class`, `military_cadre`, `sex`"), "{err}");
         let with_key = format!("{RETIREE}\nperson_id = {{ uniform = {{}} }}\n");
         let err = samplers(&with_key, &specs).expect_err("key");
         assert!(err.contains("field `person_id`: a key takes consecutive ids"), "{err}");
@@ -674,57 +588,29 @@ mod tests {
                 3,
                 "field `monthly_pension`: max 200000.00 is outside the declared domain 0.00 ..= 100000.00",
             ),
-            (
-                r#"{ shares = { "0" = "0.6", "1" = "0.3" } }"#,
-                4,
-                "field `hardship_class`: shares sum to 0.9, not exactly 1",
-            ),
-            (
-                r#"{ shares = { "0" = "0.5", "4" = "0.5" } }"#,
-                4,
-                "field `hardship_class`: value 4 is outside the declared domain 0 ..= 3",
-            ),
+            (r#"{ shares = { "0" = "0.6", "1" = "0.3" } }"#, 4, "field `hardship_class`: shares sum to 0.9, not exactly 1"),
+            (r#"{ shares = { "0" = "0.5", "4" = "0.5" } }"#, 4, "field `hardship_class`: value 4 is outside the declared domain 0 ..= 3"),
             (r#"{ shares = { "0" = 0.5, "00" = 0.5 } }"#, 4, "value 0 is listed twice"),
-            (
-                "{ normal = { mean = 800, sd = 84 } }",
-                2,
-                "mean must lie within min ..= max (0 ..= 720)",
-            ),
+            ("{ normal = { mean = 800, sd = 84 } }", 2, "mean must lie within min ..= max (0 ..= 720)"),
             ("{ normal = { mean = 300, sd = 0 } }", 2, "sd must be positive"),
             (
                 r#"{ age = { at = "2024-01-01", mean = 40, sd = 8, min = 20, max = 60 } }"#,
                 1,
                 "ages 20 ..= 60 at 2024-01-01 mean birth dates 1963-01-02 ..= 2004-01-01, outside the declared domain",
             ),
-            (
-                r#"{ normal = { mean = 1, sd = 1 } }"#,
-                6,
-                "`normal` is for numbers; a field of type enum Sex takes `shares`",
-            ),
-            (
-                r#"{ lognormal = { median = "3800", sigma = 6 } }"#,
-                3,
-                "sigma must be above 0 and at most 5",
-            ),
+            (r#"{ normal = { mean = 1, sd = 1 } }"#, 6, "`normal` is for numbers; a field of type enum Sex takes `shares`"),
+            (r#"{ lognormal = { median = "3800", sigma = 6 } }"#, 3, "sigma must be above 0 and at most 5"),
             (r#"{ constant = "Other" }"#, 6, "`Other` is not a variant of enum Sex (Male, Female)"),
             (r#"{ poisson = { mean = 3 } }"#, 4, "unknown distribution `poisson`"),
             (r#"{ normal = { mean = 3 } }"#, 4, "`normal` needs sd"),
-            (
-                r#"{ normal = { mean = 3, sd = 1, median = 2 } }"#,
-                4,
-                "`normal` has no parameter `median`",
-            ),
+            (r#"{ normal = { mean = 3, sd = 1, median = 2 } }"#, 4, "`normal` has no parameter `median`"),
         ];
         for (text, column, expected) in cases {
-            let mut fields: BTreeMap<&str, String> = specs
-                .iter()
-                .skip(1)
-                .map(|s| (s.name.as_str(), "{ uniform = {} }".to_string()))
-                .collect();
+            let mut fields: BTreeMap<&str, String> =
+                specs.iter().skip(1).map(|s| (s.name.as_str(), "{ uniform = {} }".to_string())).collect();
             fields.insert(&specs[column].name, text.to_string());
-            let profile: String = std::iter::once("[fields]\n".to_string())
-                .chain(fields.iter().map(|(k, v)| format!("{k} = {v}\n")))
-                .collect();
+            let profile: String =
+                std::iter::once("[fields]\n".to_string()).chain(fields.iter().map(|(k, v)| format!("{k} = {v}\n"))).collect();
             let err = samplers(&profile, &specs).expect_err(text);
             assert!(err.contains(expected), "{text}: expected `{expected}` in\n{err}");
         }
@@ -732,9 +618,7 @@ mod tests {
 
     #[test]
     fn a_malformed_profile_says_what_is_wrong() {
-        let err = Profile::parse("record = 3\nextra = 1\n[fields]\nx = 5\n")
-            .expect_err("malformed")
-            .to_string();
+        let err = Profile::parse("record = 3\nextra = 1\n[fields]\nx = 5\n").expect_err("malformed").to_string();
         assert!(err.contains("`record` must be a string"), "{err}");
         assert!(err.contains("unknown key `extra`"), "{err}");
         assert!(err.contains("field `x`: expected a table with one of uniform"), "{err}");

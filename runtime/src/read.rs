@@ -10,9 +10,7 @@ use arrow::csv;
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::{
-    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder,
-};
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use pol_kernel::ColumnSpec;
 
 use crate::error::RuntimeError;
@@ -62,17 +60,12 @@ fn open_file(path: &Path) -> Result<File, RuntimeError> {
 
 /// Opens `path`, checks every input's presence and type (all problems at once), and returns a
 /// reader of batches of at most `batch_rows` rows.
-pub(crate) fn open_input(
-    path: &Path,
-    inputs: &[ColumnSpec],
-    batch_rows: usize,
-) -> Result<InputReader, RuntimeError> {
+pub(crate) fn open_input(path: &Path, inputs: &[ColumnSpec], batch_rows: usize) -> Result<InputReader, RuntimeError> {
     let batch_rows = batch_rows.max(1);
     let format = FileFormat::from_path(path, "input")?;
     let (inner, schema, bindings, total_rows) = match format {
         FileFormat::Parquet => {
-            let builder = ParquetRecordBatchReaderBuilder::try_new(open_file(path)?)
-                .map_err(|e| RuntimeError::parquet(path, e))?;
+            let builder = ParquetRecordBatchReaderBuilder::try_new(open_file(path)?).map_err(|e| RuntimeError::parquet(path, e))?;
             let bindings = bind_inputs(path, builder.schema(), inputs, false)?;
             let mut roots: Vec<usize> = bindings.iter().map(|b| b.file_index).collect();
             roots.sort_unstable();
@@ -80,26 +73,16 @@ pub(crate) fn open_input(
             let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
             let total = u64::try_from(builder.metadata().file_metadata().num_rows()).ok();
             let builder = with_string_views(path, builder, &bindings)?;
-            let reader = builder
-                .with_projection(mask)
-                .with_batch_size(batch_rows)
-                .build()
-                .map_err(|e| RuntimeError::parquet(path, e))?;
+            let reader = builder.with_projection(mask).with_batch_size(batch_rows).build().map_err(|e| RuntimeError::parquet(path, e))?;
             let schema = reader_schema(&reader);
             (Inner::Parquet(reader), schema, bindings, total)
         }
         FileFormat::Csv => {
             let format = csv::reader::Format::default().with_header(true);
-            let (header, _) = format
-                .infer_schema(open_file(path)?, Some(0))
-                .map_err(|e| RuntimeError::arrow(path, e))?;
+            let (header, _) = format.infer_schema(open_file(path)?, Some(0)).map_err(|e| RuntimeError::arrow(path, e))?;
             // Every column is read as text and parsed here, so that one bad cell sends one row to
             // the ledger instead of failing the whole file.
-            let fields: Vec<Field> = header
-                .fields()
-                .iter()
-                .map(|f| Field::new(f.name().clone(), DataType::Utf8, true))
-                .collect();
+            let fields: Vec<Field> = header.fields().iter().map(|f| Field::new(f.name().clone(), DataType::Utf8, true)).collect();
             let text_schema = Arc::new(Schema::new(fields));
             let bindings = bind_inputs(path, &text_schema, inputs, true)?;
             let mut projection: Vec<usize> = bindings.iter().map(|b| b.file_index).collect();
@@ -149,8 +132,7 @@ fn with_string_views(
         .collect();
     let views = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
     let options = ArrowReaderOptions::new().with_schema(views);
-    let metadata = ArrowReaderMetadata::try_new(builder.metadata().clone(), options)
-        .map_err(|e| RuntimeError::parquet(path, e))?;
+    let metadata = ArrowReaderMetadata::try_new(builder.metadata().clone(), options).map_err(|e| RuntimeError::parquet(path, e))?;
     Ok(ParquetRecordBatchReaderBuilder::new_with_metadata(open_file(path)?, metadata))
 }
 

@@ -88,9 +88,7 @@ impl RunOptions {
 
     /// The thread count a run uses.
     pub fn thread_count(&self) -> usize {
-        self.threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-            .max(1)
+        self.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1)
     }
 }
 
@@ -99,10 +97,7 @@ fn check_paths(opts: &RunOptions) -> Result<(), RuntimeError> {
     FileFormat::from_path(&opts.output, "output")?;
     let errors = opts.errors_path();
     if FileFormat::from_path(&errors, "error ledger")? != FileFormat::Csv {
-        return Err(RuntimeError::invalid(format!(
-            "error ledger `{}` must be a .csv file",
-            errors.display()
-        )));
+        return Err(RuntimeError::invalid(format!("error ledger `{}` must be a .csv file", errors.display())));
     }
     let paths = [opts.input.clone(), opts.output.clone(), errors, opts.summary_path()];
     for (i, a) in paths.iter().enumerate() {
@@ -156,9 +151,7 @@ fn progress_bar(wanted: bool, total_rows: Option<u64>) -> Option<ProgressBar> {
     let bar = match total_rows {
         Some(total) => {
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-            let style = ProgressStyle::with_template(
-                "{elapsed_precise} [{bar:40}] {human_pos}/{human_len} rows ({per_sec}, eta {eta})",
-            );
+            let style = ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {human_pos}/{human_len} rows ({per_sec}, eta {eta})");
             if let Ok(style) = style {
                 bar.set_style(style.progress_chars("=> "));
             }
@@ -224,9 +217,7 @@ pub fn run(kernel: &dyn Kernel, opts: &RunOptions) -> Result<RunSummary, Runtime
             let mut next = 0u64;
             let mut batches: Option<u64> = None;
             while batches != Some(next) {
-                let event = event_rx
-                    .recv()
-                    .map_err(|_| RuntimeError::invalid("internal error: the reader stopped"))?;
+                let event = event_rx.recv().map_err(|_| RuntimeError::invalid("internal error: the reader stopped"))?;
                 match event {
                     Event::Read { seq, first_row, batch } => {
                         let events = event_tx.clone();
@@ -306,12 +297,7 @@ pub fn run(kernel: &dyn Kernel, opts: &RunOptions) -> Result<RunSummary, Runtime
     }
     ledger_file.commit()?;
     summary.elapsed = start.elapsed();
-    let json = serde_json::to_vec_pretty(&summary)
-        .map_err(|e| RuntimeError::invalid(format!("cannot serialize the summary: {e}")))?;
+    let json = serde_json::to_vec_pretty(&summary).map_err(|e| RuntimeError::invalid(format!("cannot serialize the summary: {e}")))?;
     write_atomically(&opts.summary_path(), &json)?;
-    if output_written {
-        Ok(summary)
-    } else {
-        Err(RuntimeError::AggregatesFailed { summary: Box::new(summary) })
-    }
+    if output_written { Ok(summary) } else { Err(RuntimeError::AggregatesFailed { summary: Box::new(summary) }) }
 }

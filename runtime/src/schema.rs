@@ -56,13 +56,9 @@ pub(crate) struct InputBinding {
 /// A check of one Arrow type against one kernel type: the conversion, or the expectation text.
 fn accept(ty: &ColumnType, found: &DataType) -> Result<Source, String> {
     let integer = |dt: &DataType| dt.is_integer();
-    let string = |dt: &DataType| {
-        matches!(dt, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
-    };
+    let string = |dt: &DataType| matches!(dt, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View);
     let decimal_scale = |dt: &DataType| match dt {
-        DataType::Decimal32(_, s)
-        | DataType::Decimal64(_, s)
-        | DataType::Decimal128(_, s) => u32::try_from(*s).ok(),
+        DataType::Decimal32(_, s) | DataType::Decimal64(_, s) | DataType::Decimal128(_, s) => u32::try_from(*s).ok(),
         _ => None,
     };
     match ty {
@@ -81,9 +77,7 @@ fn accept(ty: &ColumnType, found: &DataType) -> Result<Source, String> {
         }
         ColumnType::Enum { .. } => match found {
             dt if string(dt) => Ok(Source::Names),
-            DataType::Dictionary(key, value) if key.is_integer() && string(value) => {
-                Ok(Source::Names)
-            }
+            DataType::Dictionary(key, value) if key.is_integer() && string(value) => Ok(Source::Names),
             _ => Err("Utf8 (variant names)".into()),
         },
     }
@@ -93,27 +87,13 @@ fn accept(ty: &ColumnType, found: &DataType) -> Result<Source, String> {
 ///
 /// With `all_text` (CSV), only presence is checked here: every cell is parsed, and a cell that
 /// does not parse sends its row to the ledger.
-pub(crate) fn bind_inputs(
-    file: &Path,
-    schema: &Schema,
-    inputs: &[ColumnSpec],
-    all_text: bool,
-) -> Result<Vec<InputBinding>, RuntimeError> {
+pub(crate) fn bind_inputs(file: &Path, schema: &Schema, inputs: &[ColumnSpec], all_text: bool) -> Result<Vec<InputBinding>, RuntimeError> {
     let mut problems = Vec::new();
     let mut bindings = Vec::with_capacity(inputs.len());
     for spec in inputs {
-        let matches: Vec<usize> = schema
-            .fields()
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| f.name() == &spec.name)
-            .map(|(i, _)| i)
-            .collect();
+        let matches: Vec<usize> = schema.fields().iter().enumerate().filter(|(_, f)| f.name() == &spec.name).map(|(i, _)| i).collect();
         let Some(&file_index) = matches.first() else {
-            problems.push(SchemaProblem::MissingColumn {
-                column: spec.name.clone(),
-                expected: spec.ty.describe(),
-            });
+            problems.push(SchemaProblem::MissingColumn { column: spec.name.clone(), expected: spec.ty.describe() });
             continue;
         };
         if matches.len() > 1 {
@@ -134,11 +114,7 @@ pub(crate) fn bind_inputs(
             }),
         }
     }
-    if problems.is_empty() {
-        Ok(bindings)
-    } else {
-        Err(RuntimeError::Schema { file: file.to_path_buf(), problems })
-    }
+    if problems.is_empty() { Ok(bindings) } else { Err(RuntimeError::Schema { file: file.to_path_buf(), problems }) }
 }
 
 /// The Arrow type a value of `ty` is written as.
@@ -148,9 +124,7 @@ pub fn output_type(ty: &ColumnType) -> DataType {
         ColumnType::Bool => DataType::Boolean,
         ColumnType::Date => DataType::Date32,
         ColumnType::Money => DataType::Decimal128(18, 2),
-        ColumnType::Decimal { scale } => {
-            DataType::Decimal128(18, i8::try_from(*scale).unwrap_or(i8::MAX))
-        }
+        ColumnType::Decimal { scale } => DataType::Decimal128(18, i8::try_from(*scale).unwrap_or(i8::MAX)),
         ColumnType::Enum { .. } => DataType::Utf8,
     }
 }
@@ -179,10 +153,7 @@ pub(crate) struct OutputColumn {
 
 /// The Arrow schema of an output file; columns are never null.
 pub(crate) fn output_schema(columns: &[OutputColumn]) -> SchemaRef {
-    let fields: Vec<Field> = columns
-        .iter()
-        .map(|c| Field::new(c.spec.name.clone(), output_type(&c.spec.ty), false))
-        .collect();
+    let fields: Vec<Field> = columns.iter().map(|c| Field::new(c.spec.name.clone(), output_type(&c.spec.ty), false)).collect();
     Arc::new(Schema::new(fields))
 }
 

@@ -6,14 +6,14 @@
 
 use std::collections::BTreeMap;
 
-use arrow::array::{Array, ArrayAccessor, AsArray, MAX_INLINE_VIEW_LEN, StringViewArray};
 use arrow::array::builder::make_view;
+use arrow::array::{Array, ArrayAccessor, AsArray, MAX_INLINE_VIEW_LEN, StringViewArray};
+use arrow::datatypes::ArrowNativeType;
 use arrow::datatypes::{
-    DataType, Decimal32Type, Decimal64Type, Decimal128Type, Int8Type, Int16Type, Int32Type,
-    Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+    DataType, Decimal32Type, Decimal64Type, Decimal128Type, Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type,
+    UInt64Type,
 };
 use arrow::record_batch::RecordBatch;
-use arrow::datatypes::ArrowNativeType;
 use pol_kernel::{ColumnSpec, ColumnType};
 
 use crate::read::BoundInput;
@@ -51,11 +51,7 @@ enum Cell {
 }
 
 /// Converts every kernel input of `batch`.
-pub(crate) fn convert_batch(
-    batch: &RecordBatch,
-    inputs: &[ColumnSpec],
-    bound: &[BoundInput],
-) -> Converted {
+pub(crate) fn convert_batch(batch: &RecordBatch, inputs: &[ColumnSpec], bound: &[BoundInput]) -> Converted {
     let mut columns = vec![Vec::new(); inputs.len()];
     let faults = convert_batch_into(batch, inputs, bound, &mut columns);
     Converted { columns, faults }
@@ -85,13 +81,7 @@ fn placeholder(spec: &ColumnSpec) -> i64 {
     }
 }
 
-fn convert_column(
-    array: &dyn Array,
-    spec: &ColumnSpec,
-    source: &Source,
-    faults: &mut BTreeMap<usize, InputFault>,
-    out: &mut Vec<i64>,
-) {
+fn convert_column(array: &dyn Array, spec: &ColumnSpec, source: &Source, faults: &mut BTreeMap<usize, InputFault>, out: &mut Vec<i64>) {
     let n = array.len();
     out.clear();
     out.reserve(n);
@@ -105,15 +95,18 @@ fn convert_column(
         ($t:ty) => {{
             let a = array.as_primitive::<$t>();
             for i in 0..n {
-                sink.push(i, if a.is_null(i) {
-                    Cell::Missing
-                } else {
-                    let v = a.value(i);
-                    match v.to_i64() {
-                        Some(v) => Cell::Value(v),
-                        None => Cell::Bad(format!("{v} is beyond the 64-bit integer range")),
-                    }
-                });
+                sink.push(
+                    i,
+                    if a.is_null(i) {
+                        Cell::Missing
+                    } else {
+                        let v = a.value(i);
+                        match v.to_i64() {
+                            Some(v) => Cell::Value(v),
+                            None => Cell::Bad(format!("{v} is beyond the 64-bit integer range")),
+                        }
+                    },
+                );
             }
         }};
     }
@@ -123,18 +116,18 @@ fn convert_column(
             let target = crate::value::scale_of(&spec.ty);
             let factor = 10i128.pow(target.saturating_sub($scale));
             for i in 0..n {
-                sink.push(i, if a.is_null(i) {
-                    Cell::Missing
-                } else {
-                    let raw = i128::from(a.value(i));
-                    match raw.checked_mul(factor).and_then(|v| i64::try_from(v).ok()) {
-                        Some(v) => Cell::Value(v),
-                        None => Cell::Bad(format!(
-                            "{} is too large",
-                            crate::value::format_decimal(raw, $scale)
-                        )),
-                    }
-                });
+                sink.push(
+                    i,
+                    if a.is_null(i) {
+                        Cell::Missing
+                    } else {
+                        let raw = i128::from(a.value(i));
+                        match raw.checked_mul(factor).and_then(|v| i64::try_from(v).ok()) {
+                            Some(v) => Cell::Value(v),
+                            None => Cell::Bad(format!("{} is too large", crate::value::format_decimal(raw, $scale))),
+                        }
+                    },
+                );
             }
         }};
     }
@@ -165,12 +158,8 @@ fn convert_column(
             }
         }
         (Source::Names | Source::Text, DataType::Utf8) => text_cells(array.as_string::<i32>(), &mut sink),
-        (Source::Names | Source::Text, DataType::LargeUtf8) => {
-            text_cells(array.as_string::<i64>(), &mut sink)
-        }
-        (Source::Names | Source::Text, DataType::Utf8View) => {
-            text_cells(array.as_string_view(), &mut sink)
-        }
+        (Source::Names | Source::Text, DataType::LargeUtf8) => text_cells(array.as_string::<i64>(), &mut sink),
+        (Source::Names | Source::Text, DataType::Utf8View) => text_cells(array.as_string_view(), &mut sink),
         (Source::Names, DataType::Dictionary(..)) => dictionary_cells(array, &mut sink),
         (_, other) => {
             // The schema check admits no other combination; keep every row accounted for anyway.
@@ -196,13 +185,11 @@ fn fast_column(array: &dyn Array, spec: &ColumnSpec, source: &Source, out: &mut 
             let factor = 10i128.pow(crate::value::scale_of(&spec.ty).saturating_sub($scale));
             let values = array.as_primitive::<$t>().values();
             let mut exact = true;
-            out.extend(values.iter().map(|v| {
-                match i128::from(*v).checked_mul(factor).and_then(|v| i64::try_from(v).ok()) {
-                    Some(v) => v,
-                    None => {
-                        exact = false;
-                        0
-                    }
+            out.extend(values.iter().map(|v| match i128::from(*v).checked_mul(factor).and_then(|v| i64::try_from(v).ok()) {
+                Some(v) => v,
+                None => {
+                    exact = false;
+                    0
                 }
             }));
             exact
@@ -228,9 +215,7 @@ fn fast_column(array: &dyn Array, spec: &ColumnSpec, source: &Source, out: &mut 
             true
         }
         (Source::Names | Source::Text, DataType::Utf8) => exact_variants(array.as_string::<i32>(), &spec.ty, out),
-        (Source::Names | Source::Text, DataType::LargeUtf8) => {
-            exact_variants(array.as_string::<i64>(), &spec.ty, out)
-        }
+        (Source::Names | Source::Text, DataType::LargeUtf8) => exact_variants(array.as_string::<i64>(), &spec.ty, out),
         (Source::Names | Source::Text, DataType::Utf8View) => {
             let array = array.as_string_view();
             exact_views(array, &spec.ty, out) || {
@@ -339,18 +324,12 @@ impl CellSink<'_> {
                     return;
                 }
             },
-            Cell::Missing => {
-                Some((CODE_MISSING, format!("column `{}` has no value", self.spec.name)))
-            }
+            Cell::Missing => Some((CODE_MISSING, format!("column `{}` has no value", self.spec.name))),
             Cell::Bad(why) => Some((CODE_BAD_VALUE, format!("column `{}`: {why}", self.spec.name))),
         };
         self.out.push(self.placeholder);
         if let Some((code, message)) = fault {
-            self.faults.entry(row).or_insert(InputFault {
-                code,
-                column: self.spec.name.clone(),
-                message,
-            });
+            self.faults.entry(row).or_insert(InputFault { code, column: self.spec.name.clone(), message });
         }
     }
 }
@@ -389,10 +368,7 @@ fn dictionary_cells(array: &dyn Array, sink: &mut CellSink<'_>) {
     }
 }
 
-fn dictionary_entries<'a, A: ArrayAccessor<Item = &'a str>>(
-    values: A,
-    ty: &ColumnType,
-) -> Vec<Option<Result<i64, String>>> {
+fn dictionary_entries<'a, A: ArrayAccessor<Item = &'a str>>(values: A, ty: &ColumnType) -> Vec<Option<Result<i64, String>>> {
     (0..values.len())
         .map(|i| {
             if values.is_null(i) {
@@ -438,18 +414,15 @@ fn parse_text(ty: &ColumnType, raw: &str) -> Cell {
             match parse_decimal(text, scale) {
                 Ok(v) => Cell::Value(v),
                 Err(DecimalParseError::Syntax) => bad("a decimal number"),
-                Err(DecimalParseError::TooPrecise) => Cell::Bad(format!(
-                    "`{raw}` has more than {scale} decimal places and cannot be represented exactly"
-                )),
+                Err(DecimalParseError::TooPrecise) => {
+                    Cell::Bad(format!("`{raw}` has more than {scale} decimal places and cannot be represented exactly"))
+                }
                 Err(DecimalParseError::TooLarge) => Cell::Bad(format!("`{raw}` is too large")),
             }
         }
         ColumnType::Enum { name, variants } => match variants.iter().position(|v| v == text) {
             Some(i) => Cell::Value(i as i64),
-            None => Cell::Bad(format!(
-                "`{raw}` is not a variant of enum {name} ({})",
-                variants.join(", ")
-            )),
+            None => Cell::Bad(format!("`{raw}` is not a variant of enum {name} ({})", variants.join(", "))),
         },
     }
 }

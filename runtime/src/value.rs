@@ -117,11 +117,7 @@ pub fn format_decimal(value: i128, scale: u32) -> String {
     }
     let digits = value.unsigned_abs().to_string();
     let scale = scale as usize;
-    let padded = if digits.len() <= scale {
-        format!("{}{}", "0".repeat(scale + 1 - digits.len()), digits)
-    } else {
-        digits
-    };
+    let padded = if digits.len() <= scale { format!("{}{}", "0".repeat(scale + 1 - digits.len()), digits) } else { digits };
     let (int_part, frac_part) = padded.split_at(padded.len() - scale);
     let sign = if value < 0 { "-" } else { "" };
     format!("{sign}{int_part}.{frac_part}")
@@ -146,14 +142,10 @@ pub fn format_value(ty: &ColumnType, value: i64) -> String {
             other => other.to_string(),
         },
         ColumnType::Date => format_date(value),
-        ColumnType::Money | ColumnType::Decimal { .. } => {
-            format_decimal(i128::from(value), scale_of(ty))
+        ColumnType::Money | ColumnType::Decimal { .. } => format_decimal(i128::from(value), scale_of(ty)),
+        ColumnType::Enum { variants, .. } => {
+            usize::try_from(value).ok().and_then(|i| variants.get(i)).cloned().unwrap_or_else(|| format!("#{value}"))
         }
-        ColumnType::Enum { variants, .. } => usize::try_from(value)
-            .ok()
-            .and_then(|i| variants.get(i))
-            .cloned()
-            .unwrap_or_else(|| format!("#{value}")),
     }
 }
 

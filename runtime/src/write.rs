@@ -77,20 +77,13 @@ fn build_slice(ty: &ColumnType, values: &[i64]) -> Result<ArrayRef, arrow::error
     Ok(match ty {
         ColumnType::Int | ColumnType::Months => Arc::new(Int64Array::from_iter_values(values.iter().copied())),
         ColumnType::Bool => Arc::new(values.iter().map(|v| Some(*v != 0)).collect::<BooleanArray>()),
-        ColumnType::Date => Arc::new(Date32Array::from_iter_values(
-            values.iter().map(|v| i32::try_from(*v).unwrap_or(0)),
-        )),
+        ColumnType::Date => Arc::new(Date32Array::from_iter_values(values.iter().map(|v| i32::try_from(*v).unwrap_or(0)))),
         ColumnType::Money | ColumnType::Decimal { .. } => {
             let scale = i8::try_from(crate::value::scale_of(ty)).unwrap_or(0);
-            Arc::new(
-                Decimal128Array::from_iter_values(values.iter().map(|v| i128::from(*v)))
-                    .with_precision_and_scale(18, scale)?,
-            )
+            Arc::new(Decimal128Array::from_iter_values(values.iter().map(|v| i128::from(*v))).with_precision_and_scale(18, scale)?)
         }
         ColumnType::Enum { variants, .. } => Arc::new(StringArray::from_iter_values(
-            values.iter().map(|v| {
-                usize::try_from(*v).ok().and_then(|i| variants.get(i)).map_or("", String::as_str)
-            }),
+            values.iter().map(|v| usize::try_from(*v).ok().and_then(|i| variants.get(i)).map_or("", String::as_str)),
         )),
     })
 }
@@ -136,9 +129,7 @@ impl OutputWriter {
                 ArrowWriter::try_new(background, schema.clone(), Some(parquet_writer_properties()))
                     .map_err(|e| RuntimeError::parquet(path, e))?,
             ),
-            FileFormat::Csv => Sink::Csv(
-                csv::WriterBuilder::new().with_header(true).build(BufWriter::with_capacity(1 << 16, background)),
-            ),
+            FileFormat::Csv => Sink::Csv(csv::WriterBuilder::new().with_header(true).build(BufWriter::with_capacity(1 << 16, background))),
         };
         Ok(OutputWriter { atomic, schema, sink, tail: None, rows: 0 })
     }
@@ -164,8 +155,7 @@ impl OutputWriter {
         if let Some(tail) = self.tail.take() {
             let take = (WRITE_ALIGN - tail.num_rows()).min(rest.num_rows());
             let head = rest.slice(0, take);
-            let merged = concat_batches(&self.schema, [&tail, &head])
-                .map_err(|e| RuntimeError::arrow(self.path(), e))?;
+            let merged = concat_batches(&self.schema, [&tail, &head]).map_err(|e| RuntimeError::arrow(self.path(), e))?;
             rest = rest.slice(take, rest.num_rows() - take);
             if merged.num_rows() < WRITE_ALIGN {
                 self.tail = Some(merged);
@@ -196,8 +186,7 @@ impl OutputWriter {
                 if self.rows == 0 {
                     // The CSV writer prints the header with the first batch; an empty output
                     // still gets one.
-                    w.write(&RecordBatch::new_empty(self.schema.clone()))
-                        .map_err(|e| RuntimeError::arrow(&path, e))?;
+                    w.write(&RecordBatch::new_empty(self.schema.clone())).map_err(|e| RuntimeError::arrow(&path, e))?;
                 }
                 w.into_inner().into_inner().map_err(|e| RuntimeError::io(&path, "write", e.into_error()))?
             }

@@ -7,8 +7,7 @@ use std::fs;
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Date32Array, Decimal128Array, DictionaryArray,
-    Int32Array, StringArray, UInt16Array,
+    Array, ArrayRef, AsArray, BooleanArray, Date32Array, Decimal128Array, DictionaryArray, Int32Array, StringArray, UInt16Array,
 };
 use arrow::datatypes::{Decimal128Type, Int8Type};
 use arrow::record_batch::RecordBatch;
@@ -20,8 +19,7 @@ fn batch(pension: Decimal128Array) -> RecordBatch {
 }
 
 fn batch_with(pension: Decimal128Array, contribution: Vec<u16>) -> RecordBatch {
-    let category: DictionaryArray<Int8Type> =
-        vec!["Enterprise", "Institution", "Enterprise", "Army"].into_iter().collect();
+    let category: DictionaryArray<Int8Type> = vec!["Enterprise", "Institution", "Enterprise", "Army"].into_iter().collect();
     let columns: Vec<(&str, ArrayRef)> = vec![
         ("person_id", Arc::new(Int32Array::from(vec![1, 2, 3, 4]))),
         ("birth_date", Arc::new(Date32Array::from(vec![-7154, -7154, -7154, -7154]))),
@@ -35,9 +33,7 @@ fn batch_with(pension: Decimal128Array, contribution: Vec<u16>) -> RecordBatch {
 
 #[test]
 fn eval_record_batch_accepts_narrow_arrow_types_and_nulls_out_failed_rows() {
-    let pension = Decimal128Array::from(vec![30_000, 30_000, 30_000, 30_000])
-        .with_precision_and_scale(9, 1)
-        .expect("decimal");
+    let pension = Decimal128Array::from(vec![30_000, 30_000, 30_000, 30_000]).with_precision_and_scale(9, 1).expect("decimal");
     let result = eval_record_batch(&AdjustKernel::new(1, 20), &batch(pension)).expect("evaluates");
     let adjustment = result.outputs.column(0).as_primitive::<Decimal128Type>();
     assert_eq!(adjustment.len(), 4);
@@ -98,8 +94,8 @@ fn the_io_floor_writes_an_output_of_the_run_shape() {
     let input = dir.path().join("in.parquet");
     generate(&inputs(), 2_500, 5, &input).expect("generate");
     let kernel = AdjustKernel::new(1, 20);
-    let floor = measure_io_floor(pol_runtime::Kernel::signature(&kernel), &input, &dir.path().join("floor.parquet"), 1_000)
-        .expect("io floor");
+    let floor =
+        measure_io_floor(pol_runtime::Kernel::signature(&kernel), &input, &dir.path().join("floor.parquet"), 1_000).expect("io floor");
     assert_eq!(floor.rows, 2_500);
     let batches = read_parquet(&dir.path().join("floor.parquet"));
     assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 2_500);

@@ -103,7 +103,9 @@ fn a_schema_mismatch_fails_before_any_file_is_created() {
     let RuntimeError::Schema { problems, .. } = &err else { panic!("not a schema error: {err}") };
     assert_eq!(problems.len(), 3, "{err}");
     assert!(matches!(&problems[0], SchemaProblem::WrongType { column, found, .. } if column == "birth_date" && found == "Int64"));
-    assert!(matches!(&problems[1], SchemaProblem::WrongType { column, found, .. } if column == "monthly_pension" && found == "Decimal128(18, 3)"));
+    assert!(
+        matches!(&problems[1], SchemaProblem::WrongType { column, found, .. } if column == "monthly_pension" && found == "Decimal128(18, 3)")
+    );
     assert!(matches!(&problems[2], SchemaProblem::MissingColumn { column, .. } if column == "military_cadre"));
     let text = err.to_string();
     assert!(text.contains("bad.parquet") && text.contains("missing column `military_cadre`"), "{text}");

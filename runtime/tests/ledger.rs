@@ -72,16 +72,11 @@ fn faulty_rows_go_to_the_ledger_with_their_codes_and_the_rest_to_the_output() {
     let batches = read_parquet(&dir.path().join("out.parquet"));
     let ids: Vec<i64> = batches.iter().flat_map(|b| b.column(0).as_primitive::<Int64Type>().values().to_vec()).collect();
     assert_eq!(ids, [1, 10, 14]);
-    let adjustment: Vec<i128> =
-        batches.iter().flat_map(|b| b.column(1).as_primitive::<Decimal128Type>().values().to_vec()).collect();
-    let expected: Vec<i128> = [
-        [1, -7154, 360, 300_000, 0, 0],
-        [10, -7154, 360, 7, 0, 0],
-        [14, -7154, 360, 10_000_000, 1, 1],
-    ]
-    .iter()
-    .map(|row| i128::from(AdjustKernel::eval_row(row).expect("row evaluates")[0]))
-    .collect();
+    let adjustment: Vec<i128> = batches.iter().flat_map(|b| b.column(1).as_primitive::<Decimal128Type>().values().to_vec()).collect();
+    let expected: Vec<i128> = [[1, -7154, 360, 300_000, 0, 0], [10, -7154, 360, 7, 0, 0], [14, -7154, 360, 10_000_000, 1, 1]]
+        .iter()
+        .map(|row| i128::from(AdjustKernel::eval_row(row).expect("row evaluates")[0]))
+        .collect();
     assert_eq!(adjustment, expected);
     assert_eq!(batches[0].column(0).as_any().downcast_ref::<Int64Array>().map(|a| a.null_count()), Some(0));
 }
@@ -93,8 +88,7 @@ fn the_summary_json_reports_counts_and_aggregates() {
     let opts = RunOptions::new(&input, dir.path().join("out.csv"));
     run(&AdjustKernel::new(1, 20), &opts).expect("run");
     let json: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(dir.path().join("out.summary.json")).expect("summary"))
-            .expect("json");
+        serde_json::from_str(&fs::read_to_string(dir.path().join("out.summary.json")).expect("summary")).expect("json");
     assert_eq!(json["rows_in"], 15);
     assert_eq!(json["rows_out"], 3);
     assert_eq!(json["rows_in_ledger"], 12);
@@ -164,8 +158,7 @@ fn enum_names_from_parquet_strings_are_checked_per_cell() {
             let cells = [[1, -7154, 360, 300_000, 0, 0], [2, -7154, 360, 300_000, 1, 0]];
             AdjustKernel::eval_row(&cells[row]).expect("row evaluates")[0]
         };
-        let adjustment: Vec<i128> =
-            out.iter().flat_map(|b| b.column(1).as_primitive::<Decimal128Type>().values().to_vec()).collect();
+        let adjustment: Vec<i128> = out.iter().flat_map(|b| b.column(1).as_primitive::<Decimal128Type>().values().to_vec()).collect();
         assert_eq!(adjustment, [category_of(0), category_of(1), category_of(1)].map(i128::from));
     }
 }

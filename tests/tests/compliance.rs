@@ -65,7 +65,11 @@ fn fixtures(dir: &str) -> Vec<PathBuf> {
 }
 
 fn load(path: &Path) -> SourceFile {
-    let name = format!("{}/{}", path.parent().and_then(|p| p.file_name()).unwrap_or_default().to_string_lossy(), path.file_name().unwrap_or_default().to_string_lossy());
+    let name = format!(
+        "{}/{}",
+        path.parent().and_then(|p| p.file_name()).unwrap_or_default().to_string_lossy(),
+        path.file_name().unwrap_or_default().to_string_lossy()
+    );
     SourceFile::new(name, std::fs::read_to_string(path).expect("fixture readable"))
 }
 
@@ -99,7 +103,11 @@ fn bad_schemes_are_rejected_with_their_code_on_their_line() {
         assert!(found.iter().all(|(c, _)| *c == code), "{}: only {code} expected, found {found:?}", f.display());
         // Compliance diagnostics cite the framework.
         if code.starts_with('C') && code != "C0111" && code != "C0112" {
-            assert!(c.diagnostics.iter().any(|d| d.notes.iter().any(|n| n.contains("framework.pol") || n.contains("test_fw"))), "{}: no note citing the framework", f.display());
+            assert!(
+                c.diagnostics.iter().any(|d| d.notes.iter().any(|n| n.contains("framework.pol") || n.contains("test_fw"))),
+                "{}: no note citing the framework",
+                f.display()
+            );
         }
         let name = f.file_stem().unwrap_or_default().to_string_lossy().to_string();
         let rendered = diagnostic::render(&c.sources[1], &c.diagnostics);
@@ -156,10 +164,7 @@ fn arb_cond() -> impl Strategy<Value = String> {
         Just("t.flag".to_string()),
     ];
     leaf.prop_recursive(2, 6, 2, |inner| {
-        prop_oneof![
-            inner.clone().prop_map(|c| format!("not ({c})")),
-            (inner.clone(), inner).prop_map(|(a, b)| format!("({a} and {b})")),
-        ]
+        prop_oneof![inner.clone().prop_map(|c| format!("not ({c})")), (inner.clone(), inner).prop_map(|(a, b)| format!("({a} and {b})")),]
     })
 }
 

@@ -4,10 +4,10 @@
 //! cells and the same row statuses.
 
 use pol_core::check::{Module, RuleId};
-use pol_core::interp::InterpKernel;
-use pol_core::span::SourceFile;
 use pol_core::driver::{self, FileKind};
+use pol_core::interp::InterpKernel;
 use pol_core::lower;
+use pol_core::span::SourceFile;
 use pol_jit::JitKernel;
 use pol_kernel::Kernel;
 use std::path::{Path, PathBuf};

@@ -155,7 +155,11 @@ fn good_fixtures_check_clean_and_their_tests_pass() {
         let outcome = run_pipeline(&src);
         if !outcome.diagnostics.is_empty() {
             let got: Vec<_> = outcome.diagnostics.iter().map(|d| located(&src, d)).collect();
-            problems.push(format!("{}: expected no diagnostics, got {got:?}\n{}", src.name, diagnostic::render(&src, &outcome.diagnostics)));
+            problems.push(format!(
+                "{}: expected no diagnostics, got {got:?}\n{}",
+                src.name,
+                diagnostic::render(&src, &outcome.diagnostics)
+            ));
         }
         if annotations(&src.text).map(|a| !a.is_empty()).unwrap_or(true) {
             problems.push(format!("{}: a good fixture carries no `// error` annotation", src.name));

@@ -144,7 +144,10 @@ test \"both branches\" { g(4) == 50
 #[test]
 fn a_table_of_forty_thousand_rows_lowers_in_linear_time() {
     let rows: Vec<String> = (0..40_000).map(|i| format!("  {i}: {i}.{:02} yuan", i % 100)).collect();
-    let text = format!("table t(k: Int) -> Money {{\n{}\n}}\nrule get(k: Int) -> Money = t[k]\ntest \"t\" {{ get(39999) == 39999.99 yuan }}\n", rows.join(",\n"));
+    let text = format!(
+        "table t(k: Int) -> Money {{\n{}\n}}\nrule get(k: Int) -> Money = t[k]\ntest \"t\" {{ get(39999) == 39999.99 yuan }}\n",
+        rows.join(",\n")
+    );
     let f = passes(&text);
     let p = program(&f.module, &f.sources, &["get"]);
     assert_eq!(both_engines(&p, &[vec![7, 39_999]]), vec![vec![707, 3_999_999]]);

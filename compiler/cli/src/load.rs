@@ -3,8 +3,8 @@
 //! compiler.
 
 use pol_core::compliance::prove::Budget;
-use pol_core::driver::{self, FileKind};
 pub use pol_core::driver::Frontend as Loaded;
+use pol_core::driver::{self, FileKind};
 use pol_core::span::SourceFile;
 use std::path::{Path, PathBuf};
 

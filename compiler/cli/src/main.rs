@@ -192,7 +192,11 @@ fn test(files: &[PathBuf], framework: Option<&std::path::Path>, as_of: Option<&s
             }
         }
     }
-    println!("{total} tests, {} passed, {failed_tests} failed{}", total - failed_tests, if broken_files > 0 { format!(", {broken_files} files with errors") } else { String::new() });
+    println!(
+        "{total} tests, {} passed, {failed_tests} failed{}",
+        total - failed_tests,
+        if broken_files > 0 { format!(", {broken_files} files with errors") } else { String::new() }
+    );
     Ok(if failed_tests + broken_files > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
@@ -220,7 +224,13 @@ fn parse(file: &std::path::Path) -> Result<ExitCode, UsageError> {
     }
 }
 
-fn ir(file: &std::path::Path, clif: bool, rules: &[String], as_of: Option<&str>, framework: Option<&std::path::Path>) -> Result<ExitCode, UsageError> {
+fn ir(
+    file: &std::path::Path,
+    clif: bool,
+    rules: &[String],
+    as_of: Option<&str>,
+    framework: Option<&std::path::Path>,
+) -> Result<ExitCode, UsageError> {
     let loaded = load(file, framework, &Budget::default())?;
     if loaded.has_errors() {
         print!("{}", loaded.render());

@@ -16,10 +16,7 @@ use std::process::ExitCode;
 pub fn entry_rules(loaded: &Loaded, names: &[String]) -> Result<Vec<RuleId>, UsageError> {
     let m = &loaded.module;
     if !names.is_empty() {
-        return names
-            .iter()
-            .map(|n| m.lookup_rule(n).ok_or_else(|| UsageError(format!("no rule named `{n}`"))))
-            .collect();
+        return names.iter().map(|n| m.lookup_rule(n).ok_or_else(|| UsageError(format!("no rule named `{n}`")))).collect();
     }
     if loaded.is_scheme() {
         return Ok(m.slots.iter().filter_map(|s| m.lookup_rule(&s.name)).collect());
@@ -157,7 +154,13 @@ pub fn eval(a: &EvalArgs, trace: bool) -> Result<ExitCode, UsageError> {
                 Ok(c) => {
                     if let Some((lo, hi)) = input.domain {
                         if c < lo || c > hi {
-                            problems.push(format!("`{}` = {} is outside its domain {} ..= {}", input.name, format_cell(c, &input.ty), format_cell(lo, &input.ty), format_cell(hi, &input.ty)));
+                            problems.push(format!(
+                                "`{}` = {} is outside its domain {} ..= {}",
+                                input.name,
+                                format_cell(c, &input.ty),
+                                format_cell(lo, &input.ty),
+                                format_cell(hi, &input.ty)
+                            ));
                         }
                     }
                     cells.push(c);
@@ -176,11 +179,7 @@ pub fn eval(a: &EvalArgs, trace: bool) -> Result<ExitCode, UsageError> {
     }
     let out = &program.outputs[0];
     let mut entries = Vec::new();
-    let result = if trace {
-        interp::trace_output(&program, out, &cells, &mut entries)
-    } else {
-        interp::eval_output(&program, out, &cells)
-    };
+    let result = if trace { interp::trace_output(&program, out, &cells, &mut entries) } else { interp::eval_output(&program, out, &cells) };
     let m = &loaded.module;
     for e in &entries {
         let cite = e.info.cite.as_ref().map(|c| format!("  [{c}]")).unwrap_or_default();

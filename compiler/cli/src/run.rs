@@ -92,7 +92,12 @@ fn kernel(engine: Engine, program: pol_core::ir::Program) -> Result<Box<dyn Kern
     })
 }
 
-fn compiled(scheme: &Path, framework: Option<&Path>, rules: &[String], as_of: Option<&str>) -> Result<Result<pol_core::ir::Program, ExitCode>, UsageError> {
+fn compiled(
+    scheme: &Path,
+    framework: Option<&Path>,
+    rules: &[String],
+    as_of: Option<&str>,
+) -> Result<Result<pol_core::ir::Program, ExitCode>, UsageError> {
     let loaded = load(scheme, framework, &Budget::default())?;
     if loaded.has_errors() {
         print!("{}", loaded.render());
@@ -129,13 +134,30 @@ pub fn run(a: &RunArgs) -> Result<ExitCode, UsageError> {
         Ok(s) => {
             println!(
                 "{}: {} rows in, {} rows out, {} rows in the error ledger ({}), engine {}, {} threads, {} ms",
-                s.program, s.rows_in, s.rows_out, s.rows_in_ledger, s.errors, s.engine, s.threads, s.elapsed.as_millis()
+                s.program,
+                s.rows_in,
+                s.rows_out,
+                s.rows_in_ledger,
+                s.errors,
+                s.engine,
+                s.threads,
+                s.elapsed.as_millis()
             );
             for agg in &s.aggregates {
-                println!("aggregate {} `{}`: {} {} {} — {}", agg.slot, agg.text, agg.lhs, agg.cmp, agg.rhs, if agg.holds { "holds" } else { "BROKEN" });
+                println!(
+                    "aggregate {} `{}`: {} {} {} — {}",
+                    agg.slot,
+                    agg.text,
+                    agg.lhs,
+                    agg.cmp,
+                    agg.rhs,
+                    if agg.holds { "holds" } else { "BROKEN" }
+                );
             }
             if !s.aggregates_hold && !a.warn_aggregates {
-                eprintln!("error: an aggregate requirement is broken; the output was not written (use --warn-aggregates to write it anyway)");
+                eprintln!(
+                    "error: an aggregate requirement is broken; the output was not written (use --warn-aggregates to write it anyway)"
+                );
                 return Ok(ExitCode::from(1));
             }
             Ok(ExitCode::SUCCESS)
@@ -179,7 +201,8 @@ pub fn generate(a: &GenArgs) -> Result<ExitCode, UsageError> {
             Some(profile)
         }
     };
-    let report = pol_runtime::generate_with_profile(&cols, a.rows, a.seed, profile.as_ref(), &a.output).map_err(|e| UsageError(e.to_string()))?;
+    let report =
+        pol_runtime::generate_with_profile(&cols, a.rows, a.seed, profile.as_ref(), &a.output).map_err(|e| UsageError(e.to_string()))?;
     let how = a.profile.as_ref().map_or_else(|| "uniform over the declared domains".to_string(), |p| format!("profile {}", p.display()));
     println!("wrote {} rows of {} to {} in {} ms ({how})", report.rows, a.record, a.output.display(), report.elapsed.as_millis());
     if report.rows > 0 {
@@ -237,7 +260,8 @@ pub fn bench(a: &BenchArgs) -> Result<ExitCode, UsageError> {
     let interp_rows = n.min(200_000);
     let (t_int, int_out, int_status) = time_kernel(&interp, interp_rows);
     println!("interpreter, compute only, 1 thread: {}  ({} rows)", rate(interp_rows as u64, t_int), interp_rows);
-    let agree = (0..interp_rows).all(|r| int_status[r] == jit_status[r] && (int_status[r] != 0 || int_out.iter().zip(&jit_out).all(|(a, b)| a[r] == b[r])));
+    let agree = (0..interp_rows)
+        .all(|r| int_status[r] == jit_status[r] && (int_status[r] != 0 || int_out.iter().zip(&jit_out).all(|(a, b)| a[r] == b[r])));
     println!("jit agrees with the interpreter on those rows: {agree}");
     if let Some((t_hand, hand_out)) = crate::handwritten::time(&program, &inputs, n) {
         println!("hand-written Rust, 1 thread:         {}  (jit at {:.0}% of it)", rate(n as u64, t_hand), 100.0 * t_hand / t_jit);
@@ -247,7 +271,8 @@ pub fn bench(a: &BenchArgs) -> Result<ExitCode, UsageError> {
     }
     println!("jit speed-up over the interpreter:   {:.1}x", (n as f64 / t_jit) / (interp_rows as f64 / t_int));
 
-    let floor = pol_runtime::measure_io_floor(&sig, &input, &a.dir.join("floor.parquet"), pol_runtime::DEFAULT_BATCH_ROWS).map_err(|e| UsageError(e.to_string()))?;
+    let floor = pol_runtime::measure_io_floor(&sig, &input, &a.dir.join("floor.parquet"), pol_runtime::DEFAULT_BATCH_ROWS)
+        .map_err(|e| UsageError(e.to_string()))?;
     println!("IO floor (read + write, no compute): {}", rate(floor.rows, floor.elapsed.as_secs_f64()));
     for threads in [1usize, 2] {
         let opts = pol_runtime::RunOptions {
@@ -263,7 +288,12 @@ pub fn bench(a: &BenchArgs) -> Result<ExitCode, UsageError> {
         let t = Instant::now();
         let s = pol_runtime::run(&jit, &opts).map_err(|e| UsageError(e.to_string()))?;
         let secs = t.elapsed().as_secs_f64();
-        println!("end to end Parquet -> Parquet, jit, {} threads: {}  ({:.0}% of the IO floor)", s.threads, rate(s.rows_in, secs), 100.0 * (s.rows_in as f64 / secs) / (floor.rows as f64 / floor.elapsed.as_secs_f64()));
+        println!(
+            "end to end Parquet -> Parquet, jit, {} threads: {}  ({:.0}% of the IO floor)",
+            s.threads,
+            rate(s.rows_in, secs),
+            100.0 * (s.rows_in as f64 / secs) / (floor.rows as f64 / floor.elapsed.as_secs_f64())
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

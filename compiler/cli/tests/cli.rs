@@ -5,11 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn pol(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pol"))
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .expect("pol runs")
+    Command::new(env!("CARGO_BIN_EXE_pol")).args(args).current_dir(repo()).output().expect("pol runs")
 }
 
 fn repo() -> PathBuf {
@@ -90,7 +86,19 @@ fn runs_are_byte_identical_across_threads_and_engines() {
     let mut outputs = Vec::new();
     for (engine, threads) in [("jit", "1"), ("jit", "2"), ("interp", "2")] {
         let out = dir.join(format!("out-{engine}-{threads}.parquet"));
-        let o = pol(&["run", GUANGDONG, "--input", pop_s, "--output", out.to_str().expect("path"), "--engine", engine, "--threads", threads, "--warn-aggregates"]);
+        let o = pol(&[
+            "run",
+            GUANGDONG,
+            "--input",
+            pop_s,
+            "--output",
+            out.to_str().expect("path"),
+            "--engine",
+            engine,
+            "--threads",
+            threads,
+            "--warn-aggregates",
+        ]);
         assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
         assert!(stdout(&o).contains("20000 rows in, 20000 rows out, 0 rows in the error ledger"), "{}", stdout(&o));
         outputs.push(std::fs::read(&out).expect("output written"));

@@ -60,13 +60,7 @@ impl Diagnostic {
 
 /// Sorts diagnostics by position (then code) and drops exact duplicates.
 pub fn sort(diags: &mut Vec<Diagnostic>) {
-    diags.sort_by(|a, b| {
-        (a.primary.span.start, a.primary.span.end, a.code).cmp(&(
-            b.primary.span.start,
-            b.primary.span.end,
-            b.code,
-        ))
-    });
+    diags.sort_by(|a, b| (a.primary.span.start, a.primary.span.end, a.code).cmp(&(b.primary.span.start, b.primary.span.end, b.code)));
     diags.dedup();
 }
 
@@ -112,24 +106,16 @@ impl miette::Diagnostic for Report<'_> {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let primary = std::iter::once(LabeledSpan::new_primary_with_span(
-            Some(self.diag.primary.message.clone()),
-            self.diag.primary.span.range(),
-        ));
-        let secondary = self
-            .diag
-            .secondary
-            .iter()
-            .map(|l| LabeledSpan::new_with_span(Some(l.message.clone()), l.span.range()));
+        let primary =
+            std::iter::once(LabeledSpan::new_primary_with_span(Some(self.diag.primary.message.clone()), self.diag.primary.span.range()));
+        let secondary = self.diag.secondary.iter().map(|l| LabeledSpan::new_with_span(Some(l.message.clone()), l.span.range()));
         Some(Box::new(primary.chain(secondary)))
     }
 }
 
 /// Renders diagnostics as plain text (no colour, fixed width), the way `pol check` prints them.
 pub fn render(file: &SourceFile, diags: &[Diagnostic]) -> String {
-    let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
-        .with_width(100)
-        .with_links(false);
+    let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor()).with_width(100).with_links(false);
     let mut out = String::new();
     for d in diags {
         let report = Report { diag: d, source: NamedSource::new(&file.name, file.text.clone()) };

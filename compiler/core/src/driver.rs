@@ -47,9 +47,17 @@ impl Frontend {
 pub enum FileKind {
     /// Rules without a header, or a header that does not parse.
     Plain,
-    Framework { name: String, version: String },
+    Framework {
+        name: String,
+        version: String,
+    },
     /// `span` is the header's, `implements_span` the framework name's.
-    Scheme { implements: String, version: Option<String>, span: Span, implements_span: Span },
+    Scheme {
+        implements: String,
+        version: Option<String>,
+        span: Span,
+        implements_span: Span,
+    },
 }
 
 /// Reads a file's header. A file that does not parse is `Plain`: checking it reports why.
@@ -62,10 +70,15 @@ pub fn file_kind(text: &str) -> FileKind {
 
 fn kind_of(f: &ast::File) -> FileKind {
     match &f.header {
-        Some(ast::Header { kind: ast::HeaderKind::Scheme { implements, version }, span, .. }) => {
-            FileKind::Scheme { implements: implements.name.clone(), version: version.clone(), span: *span, implements_span: implements.span }
+        Some(ast::Header { kind: ast::HeaderKind::Scheme { implements, version }, span, .. }) => FileKind::Scheme {
+            implements: implements.name.clone(),
+            version: version.clone(),
+            span: *span,
+            implements_span: implements.span,
+        },
+        Some(ast::Header { kind: ast::HeaderKind::Framework { version }, name, .. }) => {
+            FileKind::Framework { name: name.name.clone(), version: version.clone() }
         }
-        Some(ast::Header { kind: ast::HeaderKind::Framework { version }, name, .. }) => FileKind::Framework { name: name.name.clone(), version: version.clone() },
         None => FileKind::Plain,
     }
 }
@@ -101,7 +114,9 @@ fn check_scheme_with(framework: SourceFile, scheme: SourceFile, budget: Option<&
         let fw = check::check_file(&framework.name, &fast);
         let sast = match syntax::parse_file(&scheme.text) {
             Ok(f) => f,
-            Err(d) => return Frontend { diagnostics: vec![fw.diagnostics, d], sources: vec![framework, scheme], module: Module::default() },
+            Err(d) => {
+                return Frontend { diagnostics: vec![fw.diagnostics, d], sources: vec![framework, scheme], module: Module::default() };
+            }
         };
         let header = match kind_of(&sast) {
             FileKind::Scheme { span, .. } => span,

@@ -105,11 +105,7 @@ impl Frac {
         }
         let num = ck(self.num.checked_mul(b.den))?;
         let den = ck(self.den.checked_mul(b.num))?;
-        if den < 0 {
-            Ok(Frac { num: ck(num.checked_neg())?, den: ck(den.checked_neg())? })
-        } else {
-            Ok(Frac { num, den })
-        }
+        if den < 0 { Ok(Frac { num: ck(num.checked_neg())?, den: ck(den.checked_neg())? }) } else { Ok(Frac { num, den }) }
     }
 
     pub fn neg(self) -> ArithResult<Frac> {

@@ -6,10 +6,7 @@
 
 use crate::calendar;
 use crate::exact::{ArithError, Frac};
-use crate::ir::{
-    ArithOp, Block, Builtin, CmpOp, Const, Expr, Fault, FaultKind, Output, Program, Repr, SiteId,
-    TraceInfo,
-};
+use crate::ir::{ArithOp, Block, Builtin, CmpOp, Const, Expr, Fault, FaultKind, Output, Program, Repr, SiteId, TraceInfo};
 use pol_kernel::{ColumnSpec, Kernel, KernelSignature, RowErrorInfo, RowStatus};
 use std::cmp::Ordering;
 
@@ -56,8 +53,7 @@ fn as_n(c: Const) -> Frac {
 
 /// Evaluates one output for one row of inputs (in `Program::inputs` order).
 pub fn eval_output(program: &Program, output: &Output, inputs: &[i64]) -> Result<Const, Fault> {
-    let mut frame =
-        Frame { program, inputs, locals: vec![Const::I(0); output.locals as usize], trace: None };
+    let mut frame = Frame { program, inputs, locals: vec![Const::I(0); output.locals as usize], trace: None };
     frame.block(&output.body)
 }
 
@@ -74,18 +70,8 @@ pub fn trace_block(program: &Program, block: &Block, locals: u32, inputs: &[i64]
 }
 
 /// Like [`eval_output`], recording every traced binding in evaluation order.
-pub fn trace_output(
-    program: &Program,
-    output: &Output,
-    inputs: &[i64],
-    trace: &mut Vec<TraceEntry>,
-) -> Result<Const, Fault> {
-    let mut frame = Frame {
-        program,
-        inputs,
-        locals: vec![Const::I(0); output.locals as usize],
-        trace: Some(trace),
-    };
+pub fn trace_output(program: &Program, output: &Output, inputs: &[i64], trace: &mut Vec<TraceEntry>) -> Result<Const, Fault> {
+    let mut frame = Frame { program, inputs, locals: vec![Const::I(0); output.locals as usize], trace: Some(trace) };
     frame.block(&output.body)
 }
 
@@ -116,12 +102,8 @@ impl Frame<'_> {
             Expr::Input(i) => Const::I(self.inputs[i.0 as usize]),
             Expr::Local(l) => self.locals[l.0 as usize],
             Expr::ToNum { arg, den } => Const::N(Frac::new(self.int(arg)? as i128, *den)),
-            Expr::RoundInt { arg, mode, site } => {
-                Const::I(self.num(arg)?.round_to_int(*mode).map_err(arith(*site))?)
-            }
-            Expr::RoundTo { arg, quantum, mode, site } => {
-                Const::N(self.num(arg)?.round_to(*quantum, *mode).map_err(arith(*site))?)
-            }
+            Expr::RoundInt { arg, mode, site } => Const::I(self.num(arg)?.round_to_int(*mode).map_err(arith(*site))?),
+            Expr::RoundTo { arg, quantum, mode, site } => Const::N(self.num(arg)?.round_to(*quantum, *mode).map_err(arith(*site))?),
             Expr::Arith { op, repr: Repr::I64, a, b, site } => {
                 let (x, y) = (self.int(a)?, self.int(b)?);
                 Const::I(int_arith(*op, x, y).map_err(arith(*site))?)
@@ -138,12 +120,8 @@ impl Frame<'_> {
                 };
                 Const::N(r.map_err(arith(*site))?)
             }
-            Expr::Neg { repr: Repr::I64, arg, site } => Const::I(
-                self.int(arg)?.checked_neg().ok_or(fault(*site, FaultKind::Overflow))?,
-            ),
-            Expr::Neg { repr: Repr::Num, arg, site } => {
-                Const::N(self.num(arg)?.neg().map_err(arith(*site))?)
-            }
+            Expr::Neg { repr: Repr::I64, arg, site } => Const::I(self.int(arg)?.checked_neg().ok_or(fault(*site, FaultKind::Overflow))?),
+            Expr::Neg { repr: Repr::Num, arg, site } => Const::N(self.num(arg)?.neg().map_err(arith(*site))?),
             Expr::Cmp { op, repr, a, b, site } => {
                 let ord = match repr {
                     Repr::I64 => {
@@ -160,7 +138,13 @@ impl Frame<'_> {
             Expr::MinMax { max, repr, a, b, site } => match repr {
                 Repr::I64 => {
                     let (x, y) = (self.int(a)?, self.int(b)?);
-                    Const::I(if *max { if y > x { y } else { x } } else if y < x { y } else { x })
+                    Const::I(if *max {
+                        if y > x { y } else { x }
+                    } else if y < x {
+                        y
+                    } else {
+                        x
+                    })
                 }
                 Repr::Num => {
                     let (x, y) = (self.num(a)?, self.num(b)?);
@@ -209,7 +193,9 @@ pub fn int_arith(op: ArithOp, x: i64, y: i64) -> Result<i64, ArithError> {
             if y == 0 {
                 return Err(ArithError::DivisionByZero);
             }
-            if op == ArithOp::Div { x.checked_div_euclid(y).map(|q| floor_fix(q, x, y)) } else {
+            if op == ArithOp::Div {
+                x.checked_div_euclid(y).map(|q| floor_fix(q, x, y))
+            } else {
                 x.checked_rem_euclid(y).map(|r| if y < 0 && r != 0 { r + y } else { r })
             }
         }
@@ -252,22 +238,12 @@ pub fn signature(program: &Program) -> KernelSignature {
         inputs: program
             .inputs
             .iter()
-            .map(|i| ColumnSpec {
-                name: i.name.clone(),
-                ty: i.ty.clone(),
-                domain: i.domain,
-                is_id: i.is_id,
-            })
+            .map(|i| ColumnSpec { name: i.name.clone(), ty: i.ty.clone(), domain: i.domain, is_id: i.is_id })
             .collect(),
         outputs: program
             .outputs
             .iter()
-            .map(|o| ColumnSpec {
-                name: o.name.clone(),
-                ty: o.ty.clone(),
-                domain: None,
-                is_id: false,
-            })
+            .map(|o| ColumnSpec { name: o.name.clone(), ty: o.ty.clone(), domain: None, is_id: false })
             .collect(),
         aggregates: program.aggregates.clone(),
     }
@@ -295,11 +271,7 @@ pub fn describe_status(program: &Program, status: RowStatus) -> RowErrorInfo {
     match Fault::from_status(status) {
         Some(f) => RowErrorInfo {
             code: f.kind.code(),
-            rule: program
-                .sites
-                .get(f.site.0 as usize)
-                .map(|s| s.rule.clone())
-                .unwrap_or_default(),
+            rule: program.sites.get(f.site.0 as usize).map(|s| s.rule.clone()).unwrap_or_default(),
             message: program.describe_fault(f),
         },
         None => RowErrorInfo { code: "R0000", rule: String::new(), message: "no error".into() },
@@ -338,7 +310,6 @@ impl Kernel for InterpKernel {
         "interp"
     }
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -179,15 +179,8 @@ pub enum Builtin {
 
 impl Builtin {
     /// Every calendar function, for engines that register them all.
-    pub const ALL: [Builtin; 7] = [
-        Builtin::AgeYears,
-        Builtin::MonthsBetween,
-        Builtin::AddMonths,
-        Builtin::Year,
-        Builtin::Month,
-        Builtin::Day,
-        Builtin::MakeDate,
-    ];
+    pub const ALL: [Builtin; 7] =
+        [Builtin::AgeYears, Builtin::MonthsBetween, Builtin::AddMonths, Builtin::Year, Builtin::Month, Builtin::Day, Builtin::MakeDate];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -221,29 +214,76 @@ pub enum Expr {
     Input(InputId),
     Local(LocalId),
     /// `I64` → `Num`: the value `arg / den` for a constant `den > 0`.
-    ToNum { arg: Box<Expr>, den: i128 },
+    ToNum {
+        arg: Box<Expr>,
+        den: i128,
+    },
     /// `Num` → `I64` rounded by `mode`; a result outside 64 bits is an overflow at `site`.
-    RoundInt { arg: Box<Expr>, mode: RoundMode, site: SiteId },
+    RoundInt {
+        arg: Box<Expr>,
+        mode: RoundMode,
+        site: SiteId,
+    },
     /// `Num` → `Num`, a whole multiple of the positive constant `quantum`.
-    RoundTo { arg: Box<Expr>, quantum: Frac, mode: RoundMode, site: SiteId },
+    RoundTo {
+        arg: Box<Expr>,
+        quantum: Frac,
+        mode: RoundMode,
+        site: SiteId,
+    },
     /// Checked arithmetic on two operands of the same `repr`.
-    Arith { op: ArithOp, repr: Repr, a: Box<Expr>, b: Box<Expr>, site: SiteId },
-    Neg { repr: Repr, arg: Box<Expr>, site: SiteId },
+    Arith {
+        op: ArithOp,
+        repr: Repr,
+        a: Box<Expr>,
+        b: Box<Expr>,
+        site: SiteId,
+    },
+    Neg {
+        repr: Repr,
+        arg: Box<Expr>,
+        site: SiteId,
+    },
     /// Comparison of two operands of the same `repr`; yields `I64` 0 or 1. `Num` comparisons
     /// cross-multiply and can overflow at `site`.
-    Cmp { op: CmpOp, repr: Repr, a: Box<Expr>, b: Box<Expr>, site: SiteId },
+    Cmp {
+        op: CmpOp,
+        repr: Repr,
+        a: Box<Expr>,
+        b: Box<Expr>,
+        site: SiteId,
+    },
     /// `min` (or `max` when `max`) of two operands of the same `repr`; the first on ties.
-    MinMax { max: bool, repr: Repr, a: Box<Expr>, b: Box<Expr>, site: SiteId },
+    MinMax {
+        max: bool,
+        repr: Repr,
+        a: Box<Expr>,
+        b: Box<Expr>,
+        site: SiteId,
+    },
     Not(Box<Expr>),
     /// Lazy: `b` is evaluated only when `a` is true.
     And(Box<Expr>, Box<Expr>),
     /// Lazy: `b` is evaluated only when `a` is false.
     Or(Box<Expr>, Box<Expr>),
     /// Lazy: only the chosen branch is evaluated.
-    If { repr: Repr, cond: Box<Expr>, then: Box<Expr>, els: Box<Expr> },
-    Call { func: Builtin, args: Vec<Expr>, site: SiteId },
+    If {
+        repr: Repr,
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        els: Box<Expr>,
+    },
+    Call {
+        func: Builtin,
+        args: Vec<Expr>,
+        site: SiteId,
+    },
     /// A key missing from the table is an error at `site`.
-    TableGet { table: TableId, key: Box<Expr>, site: SiteId },
+    TableGet {
+        table: TableId,
+        key: Box<Expr>,
+        site: SiteId,
+    },
     Block(Box<Block>),
 }
 
@@ -253,7 +293,9 @@ impl Expr {
     pub fn for_each_child_mut(&mut self, f: &mut impl FnMut(&mut Expr)) {
         match self {
             Expr::ConstI(_) | Expr::ConstN(_) | Expr::Input(_) | Expr::Local(_) => {}
-            Expr::ToNum { arg, .. } | Expr::RoundInt { arg, .. } | Expr::RoundTo { arg, .. } | Expr::Neg { arg, .. } | Expr::Not(arg) => f(arg),
+            Expr::ToNum { arg, .. } | Expr::RoundInt { arg, .. } | Expr::RoundTo { arg, .. } | Expr::Neg { arg, .. } | Expr::Not(arg) => {
+                f(arg)
+            }
             Expr::Arith { a, b, .. } | Expr::Cmp { a, b, .. } | Expr::MinMax { a, b, .. } | Expr::And(a, b) | Expr::Or(a, b) => {
                 f(a);
                 f(b);
@@ -360,14 +402,7 @@ impl Program {
     pub fn describe_fault(&self, fault: Fault) -> String {
         match self.sites.get(fault.site.0 as usize) {
             Some(site) => {
-                let mut m = format!(
-                    "{} in `{}` at {}:{}:{}",
-                    fault.kind.describe(),
-                    site.snippet,
-                    site.file,
-                    site.line,
-                    site.column
-                );
+                let mut m = format!("{} in `{}` at {}:{}:{}", fault.kind.describe(), site.snippet, site.file, site.line, site.column);
                 if let Some(c) = &site.cite {
                     let _ = write!(m, " ({c})");
                 }

@@ -30,7 +30,8 @@ pub const STACK_BYTES: usize = 512 << 20;
 pub fn on_compiler_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     let mut f = Some(f);
     let outcome = std::thread::scope(|s| {
-        let spawned = std::thread::Builder::new().name("pol-compiler".into()).stack_size(STACK_BYTES).spawn_scoped(s, || f.take().map(|f| f()));
+        let spawned =
+            std::thread::Builder::new().name("pol-compiler".into()).stack_size(STACK_BYTES).spawn_scoped(s, || f.take().map(|f| f()));
         spawned.ok().map(|h| h.join())
     });
     match outcome {

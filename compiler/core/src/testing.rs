@@ -153,11 +153,7 @@ fn check_assertion(m: &Module, lw: &mut Lowerer, e: &TExpr, env: &HashMap<u32, C
         let equal = x.cmp(y).map(|o| o == std::cmp::Ordering::Equal).unwrap_or(false);
         if !equal {
             let ty = if a.ty.is_error() { b.ty } else { a.ty };
-            return Err((
-                "T0001",
-                format!("expected {}, found {}", format_value(m, expected, ty), format_value(m, actual, ty)),
-                e.span,
-            ));
+            return Err(("T0001", format!("expected {}, found {}", format_value(m, expected, ty), format_value(m, actual, ty)), e.span));
         }
         return Ok(());
     }

@@ -10,8 +10,7 @@ use pol_core::exact::{ArithError, Frac, RoundMode};
 use proptest::prelude::*;
 use std::cmp::Ordering;
 
-const MODES: [RoundMode; 5] =
-    [RoundMode::HalfAwayFromZero, RoundMode::HalfEven, RoundMode::Down, RoundMode::Up, RoundMode::TowardZero];
+const MODES: [RoundMode; 5] = [RoundMode::HalfAwayFromZero, RoundMode::HalfEven, RoundMode::Down, RoundMode::Up, RoundMode::TowardZero];
 
 fn big(f: Frac) -> BigRational {
     BigRational::new(BigInt::from(f.num), BigInt::from(f.den))

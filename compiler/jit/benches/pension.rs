@@ -28,14 +28,9 @@ fn rate(rows: usize, d: Duration) -> f64 {
 }
 
 fn main() {
-    let rows = std::env::var("POL_BENCH_ROWS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000_000usize);
+    let rows = std::env::var("POL_BENCH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000_000usize);
     let records = pension_rows(rows);
-    let columns: Vec<Vec<i64>> = (0..3)
-        .map(|i| records.iter().map(|r| r[i]).collect())
-        .collect();
+    let columns: Vec<Vec<i64>> = (0..3).map(|i| records.iter().map(|r| r[i]).collect()).collect();
     drop(records);
     let inputs: Vec<&[i64]> = columns.iter().map(|c| c.as_slice()).collect();
     let mut out = vec![0i64; rows];
@@ -53,11 +48,7 @@ fn main() {
     let jit_out = out.clone();
 
     let t_hand = best_of(5, || {
-        let (p, m, a) = (
-            black_box(&columns[0]),
-            black_box(&columns[1]),
-            black_box(&columns[2]),
-        );
+        let (p, m, a) = (black_box(&columns[0]), black_box(&columns[1]), black_box(&columns[2]));
         for i in 0..rows {
             out[i] = pension_by_hand(p[i], m[i], a[i]);
             status[i] = 0;
@@ -72,11 +63,7 @@ fn main() {
         let mut outs: Vec<&mut [i64]> = vec![&mut out[..interp_rows]];
         interp.eval_batch(&inputs, &mut outs, &mut status[..interp_rows]);
     });
-    assert_eq!(
-        jit_out[..interp_rows],
-        out[..interp_rows],
-        "the JIT and the interpreter disagree"
-    );
+    assert_eq!(jit_out[..interp_rows], out[..interp_rows], "the JIT and the interpreter disagree");
 
     // Without declared domains every step needs its overflow check and 128-bit intermediates.
     let mut unbounded = interp.program().clone();
@@ -88,24 +75,11 @@ fn main() {
     });
     assert_eq!(jit_out, out, "the JIT without domains disagrees");
 
-    let (jit_rate, hand_rate, interp_rate) = (
-        rate(rows, t_jit),
-        rate(rows, t_hand),
-        rate(interp_rows, t_interp),
-    );
+    let (jit_rate, hand_rate, interp_rate) = (rate(rows, t_jit), rate(rows, t_hand), rate(interp_rows, t_interp));
     println!("pension-adjustment rule, {rows} rows, one thread, compute only");
     println!("  compile          {:>8.2} ms", compile.as_secs_f64() * 1e3);
     println!("  jit              {jit_rate:>8.1} M rows/s");
-    println!(
-        "  hand-written     {hand_rate:>8.1} M rows/s   (jit at {:.0} %)",
-        100.0 * jit_rate / hand_rate
-    );
-    println!(
-        "  interpreter      {interp_rate:>8.1} M rows/s   (jit {:.1}x faster)",
-        jit_rate / interp_rate
-    );
-    println!(
-        "  jit, no domains  {:>8.1} M rows/s",
-        rate(rows, t_unbounded)
-    );
+    println!("  hand-written     {hand_rate:>8.1} M rows/s   (jit at {:.0} %)", 100.0 * jit_rate / hand_rate);
+    println!("  interpreter      {interp_rate:>8.1} M rows/s   (jit {:.1}x faster)", jit_rate / interp_rate);
+    println!("  jit, no domains  {:>8.1} M rows/s", rate(rows, t_unbounded));
 }

@@ -35,13 +35,7 @@ unsafe fn write_i128(out: *mut i64, value: i128) {
 ///
 /// # Safety
 /// `out` must be valid for writing two `i64` words (JIT code passes a 16-byte stack slot).
-pub unsafe extern "C" fn pol_jit_mul_i128(
-    a_lo: i64,
-    a_hi: i64,
-    b_lo: i64,
-    b_hi: i64,
-    out: *mut i64,
-) -> i64 {
+pub unsafe extern "C" fn pol_jit_mul_i128(a_lo: i64, a_hi: i64, b_lo: i64, b_hi: i64, out: *mut i64) -> i64 {
     match join(a_lo, a_hi).checked_mul(join(b_lo, b_hi)) {
         Some(p) => {
             // SAFETY: forwarded from this function's contract.
@@ -53,13 +47,8 @@ pub unsafe extern "C" fn pol_jit_mul_i128(
 }
 
 /// The rounding modes in the order JIT code encodes them.
-pub const ROUND_MODES: [RoundMode; 5] = [
-    RoundMode::HalfAwayFromZero,
-    RoundMode::HalfEven,
-    RoundMode::Down,
-    RoundMode::Up,
-    RoundMode::TowardZero,
-];
+pub const ROUND_MODES: [RoundMode; 5] =
+    [RoundMode::HalfAwayFromZero, RoundMode::HalfEven, RoundMode::Down, RoundMode::Up, RoundMode::TowardZero];
 
 pub fn round_mode_code(mode: RoundMode) -> i64 {
     ROUND_MODES.iter().position(|m| *m == mode).unwrap_or(0) as i64
@@ -69,25 +58,11 @@ pub fn round_mode_code(mode: RoundMode) -> i64 {
 ///
 /// # Safety
 /// `out` must be valid for writing two `i64` words. JIT code only calls it with `den > 0`.
-pub unsafe extern "C" fn pol_jit_round_quotient(
-    num_lo: i64,
-    num_hi: i64,
-    den_lo: i64,
-    den_hi: i64,
-    mode: i64,
-    out: *mut i64,
-) -> i64 {
+pub unsafe extern "C" fn pol_jit_round_quotient(num_lo: i64, num_hi: i64, den_lo: i64, den_hi: i64, mode: i64, out: *mut i64) -> i64 {
     let den = join(den_lo, den_hi);
-    let mode = ROUND_MODES
-        .get(mode as usize)
-        .copied()
-        .unwrap_or(RoundMode::HalfAwayFromZero);
+    let mode = ROUND_MODES.get(mode as usize).copied().unwrap_or(RoundMode::HalfAwayFromZero);
     // A non-positive denominator is a translator bug; never divide by zero in that case.
-    let q = if den > 0 {
-        round_quotient(join(num_lo, num_hi), den, mode)
-    } else {
-        0
-    };
+    let q = if den > 0 { round_quotient(join(num_lo, num_hi), den, mode) } else { 0 };
     // SAFETY: forwarded from this function's contract.
     unsafe { write_i128(out, q) };
     HELPER_OK
@@ -129,8 +104,7 @@ mod tests {
         let mut out = [0i64; 2];
         let big = i64::MAX as i128 * 3;
         // SAFETY: `out` has two words.
-        let status =
-            unsafe { pol_jit_mul_i128(big as i64, (big >> 64) as i64, -5, -1, out.as_mut_ptr()) };
+        let status = unsafe { pol_jit_mul_i128(big as i64, (big >> 64) as i64, -5, -1, out.as_mut_ptr()) };
         assert_eq!(status, HELPER_OK);
         assert_eq!(join(out[0], out[1]), big * -5);
         // SAFETY: `out` has two words.

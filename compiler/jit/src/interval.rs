@@ -13,15 +13,9 @@ pub struct Interval {
 
 impl Interval {
     /// Every value of a 64-bit cell.
-    pub const I64: Interval = Interval {
-        lo: i64::MIN as i128,
-        hi: i64::MAX as i128,
-    };
+    pub const I64: Interval = Interval { lo: i64::MIN as i128, hi: i64::MAX as i128 };
     /// Every value of a 128-bit intermediate.
-    pub const I128: Interval = Interval {
-        lo: i128::MIN,
-        hi: i128::MAX,
-    };
+    pub const I128: Interval = Interval { lo: i128::MIN, hi: i128::MAX };
     /// The result of a comparison or a logical operator.
     pub const BOOL: Interval = Interval { lo: 0, hi: 1 };
 
@@ -30,10 +24,7 @@ impl Interval {
     }
 
     pub const fn point(value: i128) -> Interval {
-        Interval {
-            lo: value,
-            hi: value,
-        }
+        Interval { lo: value, hi: value }
     }
 
     /// The single value, when the interval has only one.
@@ -59,10 +50,7 @@ impl Interval {
     }
 
     pub fn union(self, other: Interval) -> Interval {
-        Interval {
-            lo: self.lo.min(other.lo),
-            hi: self.hi.max(other.hi),
-        }
+        Interval { lo: self.lo.min(other.lo), hi: self.hi.max(other.hi) }
     }
 
     /// The values of `self` that also lie in `outer`. When they do not meet (only on paths
@@ -81,36 +69,22 @@ impl Interval {
     }
 
     pub fn add(self, o: Interval) -> Option<Interval> {
-        Some(Interval {
-            lo: self.lo.checked_add(o.lo)?,
-            hi: self.hi.checked_add(o.hi)?,
-        })
+        Some(Interval { lo: self.lo.checked_add(o.lo)?, hi: self.hi.checked_add(o.hi)? })
     }
 
     pub fn sub(self, o: Interval) -> Option<Interval> {
-        Some(Interval {
-            lo: self.lo.checked_sub(o.hi)?,
-            hi: self.hi.checked_sub(o.lo)?,
-        })
+        Some(Interval { lo: self.lo.checked_sub(o.hi)?, hi: self.hi.checked_sub(o.lo)? })
     }
 
     pub fn mul(self, o: Interval) -> Option<Interval> {
-        let corners = [
-            self.lo.checked_mul(o.lo)?,
-            self.lo.checked_mul(o.hi)?,
-            self.hi.checked_mul(o.lo)?,
-            self.hi.checked_mul(o.hi)?,
-        ];
+        let corners = [self.lo.checked_mul(o.lo)?, self.lo.checked_mul(o.hi)?, self.hi.checked_mul(o.lo)?, self.hi.checked_mul(o.hi)?];
         let lo = corners.iter().copied().min()?;
         let hi = corners.iter().copied().max()?;
         Some(Interval { lo, hi })
     }
 
     pub fn neg(self) -> Option<Interval> {
-        Some(Interval {
-            lo: self.hi.checked_neg()?,
-            hi: self.lo.checked_neg()?,
-        })
+        Some(Interval { lo: self.hi.checked_neg()?, hi: self.lo.checked_neg()? })
     }
 
     /// The range of `round(num / den)` for any rounding mode, when every `den >= 1`: the
@@ -120,10 +94,7 @@ impl Interval {
         let lo = self.lo.div_euclid(d).min(0);
         // `hi / d` rounded up, without overflow for `hi` near `i128::MAX`.
         let hi = (self.hi / d + i128::from(self.hi % d > 0)).max(0);
-        Interval {
-            lo: lo.max(self.lo.min(0)),
-            hi: hi.min(self.hi.max(0)),
-        }
+        Interval { lo: lo.max(self.lo.min(0)), hi: hi.min(self.hi.max(0)) }
     }
 }
 

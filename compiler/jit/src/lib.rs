@@ -63,10 +63,7 @@ impl JitKernel {
         Ok(text)
     }
 
-    fn compile_capturing(
-        program: &Program,
-        mut clif: Option<&mut String>,
-    ) -> Result<JitKernel, JitError> {
+    fn compile_capturing(program: &Program, mut clif: Option<&mut String>) -> Result<JitKernel, JitError> {
         validate::validate(program)?;
         let code = match NativeCode::compile(program, true, clif.as_deref_mut()) {
             Ok(code) => code,
@@ -78,11 +75,7 @@ impl JitKernel {
             }
             Err(e) => return Err(e),
         };
-        Ok(JitKernel {
-            program: program.clone(),
-            signature: signature(program),
-            code,
-        })
+        Ok(JitKernel { program: program.clone(), signature: signature(program), code })
     }
 
     pub fn program(&self) -> &Program {
@@ -98,24 +91,10 @@ impl Kernel for JitKernel {
     fn eval_batch(&self, inputs: &[&[i64]], outputs: &mut [&mut [i64]], status: &mut [RowStatus]) {
         let rows = status.len();
         // The native code trusts these sizes, so a caller breaking the contract must stop here.
-        assert_eq!(
-            inputs.len(),
-            self.program.inputs.len(),
-            "wrong number of input columns"
-        );
-        assert_eq!(
-            outputs.len(),
-            self.program.outputs.len(),
-            "wrong number of output columns"
-        );
-        assert!(
-            inputs.iter().all(|c| c.len() >= rows),
-            "an input column is shorter than the batch"
-        );
-        assert!(
-            outputs.iter().all(|c| c.len() >= rows),
-            "an output column is shorter than the batch"
-        );
+        assert_eq!(inputs.len(), self.program.inputs.len(), "wrong number of input columns");
+        assert_eq!(outputs.len(), self.program.outputs.len(), "wrong number of output columns");
+        assert!(inputs.iter().all(|c| c.len() >= rows), "an input column is shorter than the batch");
+        assert!(outputs.iter().all(|c| c.len() >= rows), "an output column is shorter than the batch");
         let input_columns: Vec<*const i64> = inputs.iter().map(|c| c.as_ptr()).collect();
         let output_columns: Vec<*mut i64> = outputs.iter_mut().map(|c| c.as_mut_ptr()).collect();
         let entry = self.code.entry();
@@ -124,14 +103,7 @@ impl Kernel for JitKernel {
         // pointers, each for `rows` cells, and `rows` statuses; the asserts above establish all
         // of these sizes, the slices are live for the call, and the outputs and statuses are
         // borrowed exclusively. `self.code` keeps the function alive during the call.
-        unsafe {
-            entry(
-                input_columns.as_ptr(),
-                output_columns.as_ptr(),
-                status.as_mut_ptr(),
-                rows,
-            )
-        };
+        unsafe { entry(input_columns.as_ptr(), output_columns.as_ptr(), status.as_mut_ptr(), rows) };
     }
 
     fn describe_error(&self, status: RowStatus) -> RowErrorInfo {

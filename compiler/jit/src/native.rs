@@ -16,12 +16,7 @@ use std::collections::HashMap;
 
 /// The native entry point: evaluates `rows` rows. `inputs[i]` and `outputs[j]` point to
 /// columns of at least `rows` cells, `status` to `rows` statuses.
-pub(crate) type KernelFn = unsafe extern "C" fn(
-    inputs: *const *const i64,
-    outputs: *const *mut i64,
-    status: *mut u32,
-    rows: usize,
-);
+pub(crate) type KernelFn = unsafe extern "C" fn(inputs: *const *const i64, outputs: *const *mut i64, status: *mut u32, rows: usize);
 
 /// Compiled code and everything it points into.
 pub(crate) struct NativeCode {
@@ -35,15 +30,10 @@ pub(crate) struct NativeCode {
 impl NativeCode {
     /// Compiles `program`; `allow_select` false turns every conditional into a branch. When
     /// `clif` is given it receives the optimised Cranelift IR of the kernel.
-    pub fn compile(
-        program: &Program,
-        allow_select: bool,
-        clif: Option<&mut String>,
-    ) -> Result<NativeCode, JitError> {
+    pub fn compile(program: &Program, allow_select: bool, clif: Option<&mut String>) -> Result<NativeCode, JitError> {
         let tables: Vec<TableData> = program.tables.iter().map(TableData::build).collect();
         let mut builder =
-            JITBuilder::with_flags(&[("opt_level", "speed")], default_libcall_names())
-                .map_err(|e| JitError::Host(e.to_string()))?;
+            JITBuilder::with_flags(&[("opt_level", "speed")], default_libcall_names()).map_err(|e| JitError::Host(e.to_string()))?;
         for (name, address) in symbols() {
             builder.symbol(name, address);
         }
@@ -56,59 +46,35 @@ impl NativeCode {
             signature.params.push(AbiParam::new(ptr));
         }
         signature.params.push(AbiParam::new(types::I64));
-        let kernel_id = module
-            .declare_function("pol_kernel", Linkage::Local, &signature)
-            .map_err(|e| JitError::Codegen(e.to_string()))?;
+        let kernel_id = module.declare_function("pol_kernel", Linkage::Local, &signature).map_err(|e| JitError::Codegen(e.to_string()))?;
 
         let mut ctx = module.make_context();
         let mut function_ctx = FunctionBuilderContext::new();
         ctx.func.signature = signature;
         ctx.func.name = UserFuncName::user(0, kernel_id.as_u32());
         let refs = Imports {
-            builtins: imports
-                .builtins
-                .iter()
-                .map(|(b, id)| (*b, module.declare_func_in_func(*id, &mut ctx.func)))
-                .collect(),
+            builtins: imports.builtins.iter().map(|(b, id)| (*b, module.declare_func_in_func(*id, &mut ctx.func))).collect(),
             mul_i128: module.declare_func_in_func(imports.mul_i128, &mut ctx.func),
             round_quotient: module.declare_func_in_func(imports.round_quotient, &mut ctx.func),
             int_div_rem: module.declare_func_in_func(imports.int_div_rem, &mut ctx.func),
             table_find: module.declare_func_in_func(imports.table_find, &mut ctx.func),
         };
-        let broken = translate(
-            &mut ctx,
-            &mut function_ctx,
-            program,
-            &tables,
-            &refs,
-            module.target_config(),
-            allow_select,
-        );
+        let broken = translate(&mut ctx, &mut function_ctx, program, &tables, &refs, module.target_config(), allow_select);
         if broken {
-            return Err(JitError::Codegen(
-                "a fault check was emitted in speculated code".into(),
-            ));
+            return Err(JitError::Codegen("a fault check was emitted in speculated code".into()));
         }
-        module
-            .define_function(kernel_id, &mut ctx)
-            .map_err(|e| JitError::Codegen(format!("{e:?}")))?;
+        module.define_function(kernel_id, &mut ctx).map_err(|e| JitError::Codegen(format!("{e:?}")))?;
         if let Some(text) = clif {
             *text = ctx.func.display().to_string();
         }
         module.clear_context(&mut ctx);
-        module
-            .finalize_definitions()
-            .map_err(|e| JitError::Codegen(e.to_string()))?;
+        module.finalize_definitions().map_err(|e| JitError::Codegen(e.to_string()))?;
         let code = module.get_finalized_function(kernel_id);
         // SAFETY: `code` is the finalized body of `pol_kernel`, declared above with exactly the
         // parameters of `KernelFn` (three pointers and a pointer-sized count) under the default
         // calling convention of the host, which is `extern "C"`.
         let entry = unsafe { std::mem::transmute::<*const u8, KernelFn>(code) };
-        Ok(NativeCode {
-            module: Some(module),
-            entry,
-            _tables: tables,
-        })
+        Ok(NativeCode { module: Some(module), entry, _tables: tables })
     }
 
     pub fn entry(&self) -> KernelFn {
@@ -127,14 +93,7 @@ fn translate(
     allow_select: bool,
 ) -> bool {
     let builder = FunctionBuilder::new(&mut ctx.func, function_ctx);
-    let mut translator = FunctionTranslator::new(
-        builder,
-        program,
-        tables,
-        imports,
-        config.pointer_type(),
-        allow_select,
-    );
+    let mut translator = FunctionTranslator::new(builder, program, tables, imports, config.pointer_type(), allow_select);
     translator.translate_program();
     let broken = translator.speculation_broken;
     translator.builder.finalize(config);
@@ -160,8 +119,6 @@ struct ImportIds {
     table_find: FuncId,
 }
 
-
-
 fn builtin_symbol(b: Builtin) -> &'static str {
     match b {
         Builtin::AgeYears => "pol_age_years",
@@ -178,28 +135,16 @@ fn builtin_symbol(b: Builtin) -> &'static str {
 fn symbols() -> Vec<(&'static str, *const u8)> {
     vec![
         ("pol_age_years", calendar::pol_age_years as *const u8),
-        (
-            "pol_months_between",
-            calendar::pol_months_between as *const u8,
-        ),
+        ("pol_months_between", calendar::pol_months_between as *const u8),
         ("pol_add_months", calendar::pol_add_months as *const u8),
         ("pol_year", calendar::pol_year as *const u8),
         ("pol_month", calendar::pol_month as *const u8),
         ("pol_day", calendar::pol_day as *const u8),
         ("pol_make_date", calendar::pol_make_date as *const u8),
         ("pol_jit_mul_i128", helpers::pol_jit_mul_i128 as *const u8),
-        (
-            "pol_jit_round_quotient",
-            helpers::pol_jit_round_quotient as *const u8,
-        ),
-        (
-            "pol_jit_int_div_rem",
-            helpers::pol_jit_int_div_rem as *const u8,
-        ),
-        (
-            "pol_jit_table_find",
-            helpers::pol_jit_table_find as *const u8,
-        ),
+        ("pol_jit_round_quotient", helpers::pol_jit_round_quotient as *const u8),
+        ("pol_jit_int_div_rem", helpers::pol_jit_int_div_rem as *const u8),
+        ("pol_jit_table_find", helpers::pol_jit_table_find as *const u8),
     ]
 }
 
@@ -209,9 +154,7 @@ fn declare_imports(module: &mut JITModule) -> Result<ImportIds, JitError> {
         let mut sig: Signature = module.make_signature();
         sig.params.extend(params.iter().map(|t| AbiParam::new(*t)));
         sig.returns.push(AbiParam::new(types::I64));
-        module
-            .declare_function(name, Linkage::Import, &sig)
-            .map_err(|e| JitError::Codegen(e.to_string()))
+        module.declare_function(name, Linkage::Import, &sig).map_err(|e| JitError::Codegen(e.to_string()))
     };
     let i = types::I64;
     let mut builtins = HashMap::new();

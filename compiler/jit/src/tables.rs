@@ -26,12 +26,7 @@ impl Column {
         } else if iv.fits_i64() {
             Column::Narrow(values.iter().map(|v| *v as i64).collect())
         } else {
-            Column::Wide(
-                values
-                    .iter()
-                    .flat_map(|v| [*v as i64, (*v >> 64) as i64])
-                    .collect(),
-            )
+            Column::Wide(values.iter().flat_map(|v| [*v as i64, (*v >> 64) as i64]).collect())
         };
         (column, iv)
     }
@@ -43,12 +38,7 @@ pub(crate) enum TableValues {
     Int { cells: Column, iv: Interval },
     /// Some value is a fraction: every value reads as one (an integer `n` as `n / 1`, as the
     /// interpreter's `as_n` reads it).
-    Num {
-        nums: Column,
-        num_iv: Interval,
-        dens: Column,
-        den_iv: Interval,
-    },
+    Num { nums: Column, num_iv: Interval, dens: Column, den_iv: Interval },
 }
 
 #[derive(Debug)]
@@ -73,12 +63,7 @@ impl TableData {
                 .collect();
             let (nums, num_iv) = Column::build(&fracs.iter().map(|f| f.num).collect::<Vec<_>>());
             let (dens, den_iv) = Column::build(&fracs.iter().map(|f| f.den).collect::<Vec<_>>());
-            TableValues::Num {
-                nums,
-                num_iv,
-                dens,
-                den_iv,
-            }
+            TableValues::Num { nums, num_iv, dens, den_iv }
         } else {
             let ints: Vec<i128> = table
                 .values
@@ -91,11 +76,7 @@ impl TableData {
             let (cells, iv) = Column::build(&ints);
             TableValues::Int { cells, iv }
         };
-        TableData {
-            keys: table.keys.clone().into_boxed_slice(),
-            dense_start: table.dense_start(),
-            values,
-        }
+        TableData { keys: table.keys.clone().into_boxed_slice(), dense_start: table.dense_start(), values }
     }
 
     pub fn len(&self) -> usize {

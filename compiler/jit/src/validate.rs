@@ -8,31 +8,18 @@ use std::collections::HashSet;
 pub(crate) fn validate(program: &Program) -> Result<(), JitError> {
     for table in &program.tables {
         if table.keys.len() != table.values.len() {
-            return invalid(format!(
-                "table `{}` has {} keys but {} values",
-                table.name,
-                table.keys.len(),
-                table.values.len()
-            ));
+            return invalid(format!("table `{}` has {} keys but {} values", table.name, table.keys.len(), table.values.len()));
         }
         for v in &table.values {
             if let Const::N(f) = v
                 && f.den <= 0
             {
-                return invalid(format!(
-                    "table `{}` holds a fraction with denominator {}",
-                    table.name, f.den
-                ));
+                return invalid(format!("table `{}` holds a fraction with denominator {}", table.name, f.den));
             }
         }
     }
     for output in &program.outputs {
-        let mut checker = Checker {
-            program,
-            output,
-            bound: HashSet::new(),
-            scope: Vec::new(),
-        };
+        let mut checker = Checker { program, output, bound: HashSet::new(), scope: Vec::new() };
         checker.block(&output.body)?;
     }
     Ok(())
@@ -58,16 +45,10 @@ impl Checker<'_> {
             self.expr(&binding.value)?;
             let l = binding.local;
             if l.0 >= self.output.locals {
-                return invalid(format!(
-                    "output `{}` binds ${} but has {} locals",
-                    self.output.name, l.0, self.output.locals
-                ));
+                return invalid(format!("output `{}` binds ${} but has {} locals", self.output.name, l.0, self.output.locals));
             }
             if !self.bound.insert(l) {
-                return invalid(format!(
-                    "output `{}` binds ${} twice",
-                    self.output.name, l.0
-                ));
+                return invalid(format!("output `{}` binds ${} twice", self.output.name, l.0));
             }
             self.scope.push(l);
         }
@@ -105,9 +86,7 @@ impl Checker<'_> {
                 positive(quantum.den, "rounding quantum")?;
                 self.expr(arg)?;
             }
-            Expr::RoundInt { arg, .. } | Expr::Neg { arg, .. } | Expr::Not(arg) => {
-                self.expr(arg)?
-            }
+            Expr::RoundInt { arg, .. } | Expr::Neg { arg, .. } | Expr::Not(arg) => self.expr(arg)?,
             Expr::TableGet { table, key, .. } => {
                 if table.0 as usize >= self.program.tables.len() {
                     return invalid(format!("table #{} does not exist", table.0));
@@ -122,9 +101,7 @@ impl Checker<'_> {
                 self.expr(a)?;
                 self.branch(b)?;
             }
-            Expr::If {
-                cond, then, els, ..
-            } => {
+            Expr::If { cond, then, els, .. } => {
                 self.expr(cond)?;
                 self.branch(then)?;
                 self.branch(els)?;
@@ -141,9 +118,5 @@ impl Checker<'_> {
 }
 
 fn positive(den: i128, what: &str) -> Result<(), JitError> {
-    if den > 0 {
-        Ok(())
-    } else {
-        invalid(format!("a {what} has denominator {den}"))
-    }
+    if den > 0 { Ok(()) } else { invalid(format!("a {what} has denominator {den}")) }
 }

@@ -16,12 +16,7 @@ const NUM_LOCAL: u32 = 2000;
 const DEPTH: usize = 4;
 
 fn domains() -> Vec<Option<(i64, i64)>> {
-    vec![
-        None,
-        Some((-1000, 1000)),
-        Some((0, 1_000_000_000)),
-        Some((-2, 5)),
-    ]
+    vec![None, Some((-1000, 1000)), Some((0, 1_000_000_000)), Some((-2, 5))]
 }
 
 fn tables() -> Vec<Table> {
@@ -48,9 +43,7 @@ fn tables() -> Vec<Table> {
             name: "dense_rate".into(),
             repr: Repr::Num,
             keys: (0..5).collect(),
-            values: (0..5)
-                .map(|k| Const::N(Frac::new(k * 15 + 3, 1000)))
-                .collect(),
+            values: (0..5).map(|k| Const::N(Frac::new(k * 15 + 3, 1000))).collect(),
         },
     ]
 }
@@ -105,13 +98,7 @@ fn num_leaf() -> BoxedStrategy<Expr> {
 }
 
 fn arith_op() -> impl Strategy<Value = ArithOp> {
-    prop::sample::select(vec![
-        ArithOp::Add,
-        ArithOp::Sub,
-        ArithOp::Mul,
-        ArithOp::Div,
-        ArithOp::Rem,
-    ])
+    prop::sample::select(vec![ArithOp::Add, ArithOp::Sub, ArithOp::Mul, ArithOp::Div, ArithOp::Rem])
 }
 
 fn num_op() -> impl Strategy<Value = ArithOp> {
@@ -130,26 +117,11 @@ fn builtin() -> impl Strategy<Value = Builtin> {
 }
 
 /// A block binding one value of either representation, then a result.
-fn block_of(
-    ints: &BoxedStrategy<Expr>,
-    nums: &BoxedStrategy<Expr>,
-    result: &BoxedStrategy<Expr>,
-) -> BoxedStrategy<Expr> {
-    let value = prop_oneof![
-        ints.clone().prop_map(|e| (Repr::I64, e)),
-        nums.clone().prop_map(|e| (Repr::Num, e)),
-    ];
+fn block_of(ints: &BoxedStrategy<Expr>, nums: &BoxedStrategy<Expr>, result: &BoxedStrategy<Expr>) -> BoxedStrategy<Expr> {
+    let value = prop_oneof![ints.clone().prop_map(|e| (Repr::I64, e)), nums.clone().prop_map(|e| (Repr::Num, e)),];
     (prop::collection::vec(value, 1..3), result.clone())
         .prop_map(|(values, result)| {
-            let bindings = values
-                .into_iter()
-                .map(|(repr, value)| Binding {
-                    local: LocalId(0),
-                    repr,
-                    value,
-                    trace: None,
-                })
-                .collect();
+            let bindings = values.into_iter().map(|(repr, value)| Binding { local: LocalId(0), repr, value, trace: None }).collect();
             Expr::Block(Box::new(Block { bindings, result }))
         })
         .boxed()
@@ -204,17 +176,9 @@ fn expr_strategies() -> (BoxedStrategy<Expr>, BoxedStrategy<Expr>) {
 fn resolve_locals(e: &mut Expr, scope: &mut Vec<(LocalId, Repr)>, next: &mut u32) {
     match e {
         Expr::Local(l) if l.0 >= INT_LOCAL => {
-            let want = if l.0 >= NUM_LOCAL {
-                Repr::Num
-            } else {
-                Repr::I64
-            };
+            let want = if l.0 >= NUM_LOCAL { Repr::Num } else { Repr::I64 };
             let k = (l.0 % 1000) as usize;
-            let candidates: Vec<LocalId> = scope
-                .iter()
-                .filter(|(_, r)| *r == want)
-                .map(|(l, _)| *l)
-                .collect();
+            let candidates: Vec<LocalId> = scope.iter().filter(|(_, r)| *r == want).map(|(l, _)| *l).collect();
             *e = match (candidates.is_empty(), want) {
                 (false, _) => Expr::Local(candidates[k % candidates.len()]),
                 (true, Repr::I64) => Expr::ConstI(k as i64),
@@ -228,17 +192,11 @@ fn resolve_locals(e: &mut Expr, scope: &mut Vec<(LocalId, Repr)>, next: &mut u32
         | Expr::Neg { arg, .. }
         | Expr::Not(arg)
         | Expr::TableGet { key: arg, .. } => resolve_locals(arg, scope, next),
-        Expr::Arith { a, b, .. }
-        | Expr::Cmp { a, b, .. }
-        | Expr::MinMax { a, b, .. }
-        | Expr::And(a, b)
-        | Expr::Or(a, b) => {
+        Expr::Arith { a, b, .. } | Expr::Cmp { a, b, .. } | Expr::MinMax { a, b, .. } | Expr::And(a, b) | Expr::Or(a, b) => {
             resolve_locals(a, scope, next);
             resolve_locals(b, scope, next);
         }
-        Expr::If {
-            cond, then, els, ..
-        } => {
+        Expr::If { cond, then, els, .. } => {
             resolve_locals(cond, scope, next);
             resolve_locals(then, scope, next);
             resolve_locals(els, scope, next);
@@ -280,11 +238,7 @@ fn rows() -> impl Strategy<Value = Vec<Vec<i64>>> {
 }
 
 fn build_program(outputs: Vec<Expr>) -> Program {
-    let inputs = domains()
-        .into_iter()
-        .enumerate()
-        .map(|(i, d)| input(&format!("in{i}"), d))
-        .collect();
+    let inputs = domains().into_iter().enumerate().map(|(i, d)| input(&format!("in{i}"), d)).collect();
     let mut p = program(inputs, tables(), outputs);
     for output in &mut p.outputs {
         let mut next = 0;
@@ -295,10 +249,7 @@ fn build_program(outputs: Vec<Expr>) -> Program {
 }
 
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(600)
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(600)
 }
 
 proptest! {

@@ -170,14 +170,9 @@ impl Sampler {
         match self {
             Sampler::Uniform { lo, hi } => in_range(word, *lo, *hi),
             Sampler::Constant(v) => *v,
-            Sampler::Normal { mean, sd, lo, hi } => {
-                truncated(*lo, *hi, |a| normal_units(*mean, *sd, irwin_hall(word, a))).0
-            }
+            Sampler::Normal { mean, sd, lo, hi } => truncated(*lo, *hi, |a| normal_units(*mean, *sd, irwin_hall(word, a))).0,
             Sampler::LogNormal { median, sigma, lo, hi } => {
-                truncated(*lo, *hi, |a| {
-                    lognormal_cell(*median, *sigma, irwin_hall(word, a)).unwrap_or(i64::MAX)
-                })
-                .0
+                truncated(*lo, *hi, |a| lognormal_cell(*median, *sigma, irwin_hall(word, a)).unwrap_or(i64::MAX)).0
             }
             Sampler::Shares { values, cumulative } => {
                 let u = in_range(word, 0, SHARE_ONE - 1);
@@ -185,8 +180,7 @@ impl Sampler {
                 values[i.min(values.len() - 1)]
             }
             Sampler::Age { at, mean, sd, min, max } => {
-                let (age, attempt) =
-                    truncated(*min, *max, |a| normal_units(*mean, *sd, irwin_hall(word, a)));
+                let (age, attempt) = truncated(*min, *max, |a| normal_units(*mean, *sd, irwin_hall(word, a)));
                 let (first, last) = birth_dates(*at, age);
                 in_range(stream(word, attempt * STREAM_STRIDE + STREAM_STRIDE), first, last)
             }
@@ -285,43 +279,28 @@ mod tests {
 
     #[test]
     fn normal_has_its_mean_and_sd_and_truncation_keeps_bounds() {
-        let wide = one(
-            "{ normal = { mean = 360, sd = 84 } }",
-            spec("c", ColumnType::Months, Some((0, 10_000))),
-        );
+        let wide = one("{ normal = { mean = 360, sd = 84 } }", spec("c", ColumnType::Months, Some((0, 10_000))));
         let v = draws(&wide, 100_000);
         assert!((mean(&v) - 360.0).abs() < 1.0, "mean {}", mean(&v));
         assert!((sd(&v) / 84.0 - 1.0).abs() < 0.01, "sd {}", sd(&v));
-        let narrow = one(
-            "{ normal = { mean = 360, sd = 84, min = 300, max = 380 } }",
-            spec("c", ColumnType::Months, Some((0, 720))),
-        );
+        let narrow = one("{ normal = { mean = 360, sd = 84, min = 300, max = 380 } }", spec("c", ColumnType::Months, Some((0, 720))));
         let v = draws(&narrow, 100_000);
         assert!(v.iter().all(|&x| (300..=380).contains(&x)));
         assert!(v.contains(&300) && v.contains(&380));
-        let money = one(
-            r#"{ normal = { mean = "3800", sd = "150.5" } }"#,
-            spec("m", ColumnType::Money, None),
-        );
+        let money = one(r#"{ normal = { mean = "3800", sd = "150.5" } }"#, spec("m", ColumnType::Money, None));
         let v = draws(&money, 100_000);
         assert!((mean(&v) - 380_000.0).abs() < 200.0 && (sd(&v) / 15_050.0 - 1.0).abs() < 0.01);
     }
 
     #[test]
     fn shares_are_drawn_in_proportion() {
-        let s = one(
-            r#"{ shares = { "0" = "0.6", "1" = 0.3, "3" = "0.1", "2" = "0" } }"#,
-            spec("h", ColumnType::Int, Some((0, 3))),
-        );
+        let s = one(r#"{ shares = { "0" = "0.6", "1" = 0.3, "3" = "0.1", "2" = "0" } }"#, spec("h", ColumnType::Int, Some((0, 3))));
         let v = draws(&s, 100_000);
         for (value, share) in [(0, 0.6), (1, 0.3), (2, 0.0), (3, 0.1)] {
             let got = v.iter().filter(|&&x| x == value).count() as f64 / 100_000.0;
             assert!((got - share).abs() < 0.005, "share of {value}: {got}");
         }
-        let cadre = one(
-            r#"{ shares = { true = "0.005", FALSE = "0.995" } }"#,
-            spec("b", ColumnType::Bool, None),
-        );
+        let cadre = one(r#"{ shares = { true = "0.005", FALSE = "0.995" } }"#, spec("b", ColumnType::Bool, None));
         let ones = draws(&cadre, 100_000).iter().filter(|&&x| x == 1).count();
         assert!((400..=600).contains(&ones), "{ones} cadres in 100000");
         let s = one(r#"{ shares = { Female = "0.52", Male = "0.48" } }"#, spec("s", sex(), None));
@@ -332,12 +311,8 @@ mod tests {
     #[test]
     fn ages_follow_the_normal_and_dates_stay_in_the_domain() {
         let date = |t: &str| parse_date(t).expect("date");
-        let birth =
-            spec("birth_date", ColumnType::Date, Some((date("1900-01-01"), date("1975-12-31"))));
-        let s = one(
-            r#"{ age = { at = "2024-01-01", mean = 70, sd = 8, min = 50, max = 100 } }"#,
-            birth.clone(),
-        );
+        let birth = spec("birth_date", ColumnType::Date, Some((date("1900-01-01"), date("1975-12-31"))));
+        let s = one(r#"{ age = { at = "2024-01-01", mean = 70, sd = 8, min = 50, max = 100 } }"#, birth.clone());
         let v = draws(&s, 100_000);
         let at = parse_date("2024-01-01").expect("date");
         let ages: Vec<i64> = v

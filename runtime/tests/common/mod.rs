@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use pol_kernel::{
-    AggregateCmp, AggregateSpec, AggregateTerm, ColumnRef, ColumnSpec, ColumnType, Kernel,
-    KernelSignature, ROW_OK, RowErrorInfo, RowStatus,
+    AggregateCmp, AggregateSpec, AggregateTerm, ColumnRef, ColumnSpec, ColumnType, Kernel, KernelSignature, ROW_OK, RowErrorInfo, RowStatus,
 };
 
 /// 2026-01-01 in days since 1970-01-01.
@@ -80,20 +79,23 @@ impl AdjustKernel {
         }
         let years = contribution / 12;
         let age = (AS_OF - birth) / 365;
-        let tilt = if age >= 80 { 6000 } else if age >= 75 { 4000 } else if age >= 70 { 3000 } else { 0 };
-        let adjustment = 2500 + years * 150 + (pension * 6 + 500) / 1000 + tilt
+        let tilt = if age >= 80 {
+            6000
+        } else if age >= 75 {
+            4000
+        } else if age >= 70 {
+            3000
+        } else {
+            0
+        };
+        let adjustment = 2500
+            + years * 150
+            + (pension * 6 + 500) / 1000
+            + tilt
             + if cadre == 1 { 1000 } else { 0 }
             + if category == 1 { 500 } else { 0 };
         let ratio = adjustment * 10_000 / pension;
-        Ok([
-            adjustment,
-            pension + adjustment,
-            years,
-            i64::from(pension >= 500_000),
-            i64::from(age >= 75),
-            birth + 29_220,
-            ratio,
-        ])
+        Ok([adjustment, pension + adjustment, years, i64::from(pension >= 500_000), i64::from(age >= 75), birth + 29_220, ratio])
     }
 }
 
@@ -127,11 +129,7 @@ impl Kernel for AdjustKernel {
                 rule: "pension_adjustment".into(),
                 message: "overflow in rule `pension_adjustment` (scheme.pol:7)".into(),
             },
-            _ => RowErrorInfo {
-                code: "R0002",
-                rule: "ratio".into(),
-                message: "division by zero in rule `ratio` (scheme.pol:9)".into(),
-            },
+            _ => RowErrorInfo { code: "R0002", rule: "ratio".into(), message: "division by zero in rule `ratio` (scheme.pol:9)".into() },
         }
     }
 
@@ -147,10 +145,8 @@ pub fn temp_dir() -> tempfile::TempDir {
 
 /// The names in `dir`, sorted.
 pub fn listing(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .expect("read dir")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .collect();
+    let mut names: Vec<String> =
+        fs::read_dir(dir).expect("read dir").map(|e| e.expect("entry").file_name().to_string_lossy().into_owned()).collect();
     names.sort();
     names
 }

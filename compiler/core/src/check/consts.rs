@@ -25,13 +25,11 @@ pub fn literal(digits: i128, scale: u32, unit: Unit, period: Option<crate::synta
             if months % den != 0 {
                 return Err("a duration must be a whole number of months".into());
             }
-            i64::try_from(months / den)
-                .map(|m| (Const::I(m), Ty::Months))
-                .map_err(|_| "the duration is too large".into())
+            i64::try_from(months / den).map(|m| (Const::I(m), Ty::Months)).map_err(|_| "the duration is too large".into())
         }
-        Unit::None if scale == 0 => i64::try_from(digits)
-            .map(|i| (Const::I(i), Ty::Int))
-            .map_err(|_| "the number is too large for an Int".into()),
+        Unit::None if scale == 0 => {
+            i64::try_from(digits).map(|i| (Const::I(i), Ty::Int)).map_err(|_| "the number is too large for an Int".into())
+        }
         Unit::None => Ok((Const::N(Frac::new(digits, den)), Ty::Decimal)),
     }
 }

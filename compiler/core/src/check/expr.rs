@@ -1,10 +1,10 @@
 //! Type checking of expressions: names, fields, calls, operators with units, `if`, `match`
 //! and `brackets`.
 
+use super::Checker;
 use super::consts::{fold, literal};
 use super::module::*;
 use super::types::{OpError, Ty, binary_result, join};
-use super::Checker;
 use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::exact::RoundMode;
@@ -73,13 +73,10 @@ impl Checker<'_> {
         }
         let (w, f) = (self.m.ty_name(want), self.m.ty_name(found));
         let d = match (want, found) {
-            (Ty::Money(Some(a)), Ty::Money(Some(b))) if a != b => Diagnostic::new(
-                &codes::PERIOD_MISMATCH,
-                format!("expected {w}, found {f}"),
-                span,
-                format!("this is {f}"),
-            )
-            .with_help(convert_help(b)),
+            (Ty::Money(Some(a)), Ty::Money(Some(b))) if a != b => {
+                Diagnostic::new(&codes::PERIOD_MISMATCH, format!("expected {w}, found {f}"), span, format!("this is {f}"))
+                    .with_help(convert_help(b))
+            }
             _ => Diagnostic::new(&codes::TYPE_MISMATCH, format!("expected {w}, found {f}"), span, format!("this is {f}")),
         };
         self.error(d);
@@ -126,8 +123,13 @@ impl Checker<'_> {
                     None => {
                         let (a, b) = (self.m.ty_name(t.ty), self.m.ty_name(f.ty));
                         self.error(
-                            Diagnostic::new(&codes::TYPE_MISMATCH, format!("`if` branches have different types: {a} and {b}"), f.span, format!("this is {b}"))
-                                .with_label(t.span, format!("this is {a}")),
+                            Diagnostic::new(
+                                &codes::TYPE_MISMATCH,
+                                format!("`if` branches have different types: {a} and {b}"),
+                                f.span,
+                                format!("this is {b}"),
+                            )
+                            .with_label(t.span, format!("this is {a}")),
                         );
                         Ty::Error
                     }
@@ -152,17 +154,32 @@ impl Checker<'_> {
             }
             Some(Symbol::Rule(_)) => {
                 self.error(
-                    Diagnostic::new(&codes::BAD_CALL, format!("`{}` is a rule; call it with arguments", id.name), id.span, "rule used as a value")
-                        .with_help(format!("write `{}(…)`", id.name)),
+                    Diagnostic::new(
+                        &codes::BAD_CALL,
+                        format!("`{}` is a rule; call it with arguments", id.name),
+                        id.span,
+                        "rule used as a value",
+                    )
+                    .with_help(format!("write `{}(…)`", id.name)),
                 );
                 TExpr::error(id.span)
             }
             Some(Symbol::Table(_)) => {
-                self.error(Diagnostic::new(&codes::BAD_CALL, format!("`{}` is a table; look a key up with `{}[key]`", id.name, id.name), id.span, "table used as a value"));
+                self.error(Diagnostic::new(
+                    &codes::BAD_CALL,
+                    format!("`{}` is a table; look a key up with `{}[key]`", id.name, id.name),
+                    id.span,
+                    "table used as a value",
+                ));
                 TExpr::error(id.span)
             }
             Some(Symbol::Enum(_)) | Some(Symbol::Record(_)) => {
-                self.error(Diagnostic::new(&codes::TYPE_MISMATCH, format!("`{}` is a type, not a value", id.name), id.span, "type used as a value"));
+                self.error(Diagnostic::new(
+                    &codes::TYPE_MISMATCH,
+                    format!("`{}` is a type, not a value", id.name),
+                    id.span,
+                    "type used as a value",
+                ));
                 TExpr::error(id.span)
             }
             None => {
@@ -197,8 +214,13 @@ impl Checker<'_> {
                         None => {
                             let list = info.variants.join(", ");
                             self.error(
-                                Diagnostic::new(&codes::UNKNOWN_FIELD, format!("enum `{}` has no variant `{}`", n.name, field.name), field.span, "unknown variant")
-                                    .with_help(format!("the variants are {list}")),
+                                Diagnostic::new(
+                                    &codes::UNKNOWN_FIELD,
+                                    format!("enum `{}` has no variant `{}`", n.name, field.name),
+                                    field.span,
+                                    "unknown variant",
+                                )
+                                .with_help(format!("the variants are {list}")),
                             );
                             TExpr::error(span)
                         }
@@ -218,7 +240,12 @@ impl Checker<'_> {
                     None => {
                         let rname = info.name.clone();
                         let names: Vec<String> = info.fields.iter().map(|f| f.name.clone()).collect();
-                        let mut d = Diagnostic::new(&codes::UNKNOWN_FIELD, format!("record `{rname}` has no field `{}`", field.name), field.span, "unknown field");
+                        let mut d = Diagnostic::new(
+                            &codes::UNKNOWN_FIELD,
+                            format!("record `{rname}` has no field `{}`", field.name),
+                            field.span,
+                            "unknown field",
+                        );
                         if let Some(best) = names.iter().map(|n| (edit_distance(&field.name, n), n)).filter(|(d, _)| *d <= 3).min() {
                             d = d.with_help(format!("did you mean `{}`?", best.1));
                         }
@@ -230,7 +257,12 @@ impl Checker<'_> {
             Ty::Error => TExpr::error(span),
             other => {
                 let t = self.m.ty_name(other);
-                self.error(Diagnostic::new(&codes::UNKNOWN_FIELD, format!("{t} has no fields"), field.span, format!("`{}` is not a record", field.name)));
+                self.error(Diagnostic::new(
+                    &codes::UNKNOWN_FIELD,
+                    format!("{t} has no fields"),
+                    field.span,
+                    format!("`{}` is not a record", field.name),
+                ));
                 TExpr::error(span)
             }
         }
@@ -266,20 +298,39 @@ impl Checker<'_> {
                 Some(i) => {
                     let v = self.expr_expect(fexpr, decl[i].1);
                     if values[i].is_some() {
-                        self.error(Diagnostic::new(&codes::MISSING_FIELD, format!("field `{}` is set twice", fname.name), fname.span, "set again here"));
+                        self.error(Diagnostic::new(
+                            &codes::MISSING_FIELD,
+                            format!("field `{}` is set twice", fname.name),
+                            fname.span,
+                            "set again here",
+                        ));
                     }
                     values[i] = Some(v);
                 }
                 None => {
-                    self.error(Diagnostic::new(&codes::UNKNOWN_FIELD, format!("record `{}` has no field `{}`", name.name, fname.name), fname.span, "unknown field"));
+                    self.error(Diagnostic::new(
+                        &codes::UNKNOWN_FIELD,
+                        format!("record `{}` has no field `{}`", name.name, fname.name),
+                        fname.span,
+                        "unknown field",
+                    ));
                 }
             }
         }
         let missing: Vec<&str> = decl.iter().zip(&values).filter(|(_, v)| v.is_none()).map(|((n, _), _)| n.as_str()).collect();
         if !missing.is_empty() {
             self.error(
-                Diagnostic::new(&codes::MISSING_FIELD, format!("missing field{} {}", if missing.len() > 1 { "s" } else { "" }, missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")), name.span, "incomplete record")
-                    .with_help("Pol has no default values: set every field"),
+                Diagnostic::new(
+                    &codes::MISSING_FIELD,
+                    format!(
+                        "missing field{} {}",
+                        if missing.len() > 1 { "s" } else { "" },
+                        missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
+                    ),
+                    name.span,
+                    "incomplete record",
+                )
+                .with_help("Pol has no default values: set every field"),
             );
             return TExpr::error(span);
         }
@@ -297,9 +348,14 @@ impl Checker<'_> {
             }
             Err(OpError::Operands) => {
                 let (l, r) = (self.m.ty_name(x.ty), self.m.ty_name(y.ty));
-                let mut d = Diagnostic::new(&codes::BAD_OPERANDS, format!("cannot apply `{}` to {l} and {r}", op.symbol()), span, format!("{l} {} {r}", op.symbol()))
-                    .with_label(x.span, l.clone())
-                    .with_label(y.span, r.clone());
+                let mut d = Diagnostic::new(
+                    &codes::BAD_OPERANDS,
+                    format!("cannot apply `{}` to {l} and {r}", op.symbol()),
+                    span,
+                    format!("{l} {} {r}", op.symbol()),
+                )
+                .with_label(x.span, l.clone())
+                .with_label(y.span, r.clone());
                 if let Some(h) = operand_help(op, x.ty, y.ty) {
                     d = d.with_help(h);
                 }
@@ -309,10 +365,15 @@ impl Checker<'_> {
             Err(OpError::Period(p, q)) => {
                 let (l, r) = (self.m.ty_name(x.ty), self.m.ty_name(y.ty));
                 self.error(
-                    Diagnostic::new(&codes::PERIOD_MISMATCH, format!("cannot combine {l} with {r}"), span, "monthly and yearly amounts mixed")
-                        .with_label(x.span, l)
-                        .with_label(y.span, r)
-                        .with_help(format!("{}", convert_help(if p == Period::Year { p } else { q }))),
+                    Diagnostic::new(
+                        &codes::PERIOD_MISMATCH,
+                        format!("cannot combine {l} with {r}"),
+                        span,
+                        "monthly and yearly amounts mixed",
+                    )
+                    .with_label(x.span, l)
+                    .with_label(y.span, r)
+                    .with_help(format!("{}", convert_help(if p == Period::Year { p } else { q }))),
                 );
                 TExpr::error(span)
             }
@@ -326,7 +387,8 @@ impl Checker<'_> {
         match builtin_by_name(&func.name) {
             Some(b) => self.builtin_call(b, func, args, span),
             None => {
-                let mut d = Diagnostic::new(&codes::BAD_CALL, format!("unknown rule or function `{}`", func.name), func.span, "not defined");
+                let mut d =
+                    Diagnostic::new(&codes::BAD_CALL, format!("unknown rule or function `{}`", func.name), func.span, "not defined");
                 if let Some(s) = self.similar_name(&func.name) {
                     d = d.with_help(format!("did you mean `{s}`?"));
                 }
@@ -351,7 +413,18 @@ impl Checker<'_> {
         let params = info.param_types();
         let ret = info.ret;
         if args.len() != params.len() {
-            self.error(Diagnostic::new(&codes::BAD_CALL, format!("`{}` takes {} argument{}, {} given", func.name, params.len(), if params.len() == 1 { "" } else { "s" }, args.len()), span, "wrong number of arguments"));
+            self.error(Diagnostic::new(
+                &codes::BAD_CALL,
+                format!(
+                    "`{}` takes {} argument{}, {} given",
+                    func.name,
+                    params.len(),
+                    if params.len() == 1 { "" } else { "s" },
+                    args.len()
+                ),
+                span,
+                "wrong number of arguments",
+            ));
             return TExpr::error(span);
         }
         let targs = args.iter().zip(params).map(|(a, want)| self.expr_expect(&a.value, want)).collect();
@@ -379,14 +452,24 @@ impl Checker<'_> {
                         Some(j) => j,
                         None => {
                             let (a, c) = (self.m.ty_name(ty), self.m.ty_name(t.ty));
-                            self.error(Diagnostic::new(&codes::TYPE_MISMATCH, format!("`{}` needs values of one type, found {a} and {c}", func.name), t.span, format!("this is {c}")));
+                            self.error(Diagnostic::new(
+                                &codes::TYPE_MISMATCH,
+                                format!("`{}` needs values of one type, found {a} and {c}", func.name),
+                                t.span,
+                                format!("this is {c}"),
+                            ));
                             Ty::Error
                         }
                     };
                 }
                 if !ty.is_ordered() && !ty.is_error() {
                     let t = self.m.ty_name(ty);
-                    self.error(Diagnostic::new(&codes::BAD_OPERANDS, format!("`{}` compares numbers, money or dates, not {t}", func.name), span, "not ordered"));
+                    self.error(Diagnostic::new(
+                        &codes::BAD_OPERANDS,
+                        format!("`{}` compares numbers, money or dates, not {t}", func.name),
+                        span,
+                        "not ordered",
+                    ));
                     ty = Ty::Error;
                 }
                 texpr(TKind::Builtin(b, targs), ty, span)
@@ -400,7 +483,12 @@ impl Checker<'_> {
                 let ty = match ty {
                     Some(t) if t.is_ordered() || t.is_error() => t,
                     _ => {
-                        self.error(Diagnostic::new(&codes::TYPE_MISMATCH, "`clamp` needs a value and bounds of one ordered type", span, "mismatched types"));
+                        self.error(Diagnostic::new(
+                            &codes::TYPE_MISMATCH,
+                            "`clamp` needs a value and bounds of one ordered type",
+                            span,
+                            "mismatched types",
+                        ));
                         Ty::Error
                     }
                 };
@@ -424,7 +512,12 @@ impl Checker<'_> {
                 let x = self.expr(&args[0].value);
                 if !matches!(x.ty, Ty::Money(_) | Ty::Decimal | Ty::Rate | Ty::Error) {
                     let t = self.m.ty_name(x.ty);
-                    self.error(Diagnostic::new(&codes::TYPE_MISMATCH, format!("`{}` rounds Money, Decimal or Rate, not {t}", func.name), x.span, format!("this is {t}")));
+                    self.error(Diagnostic::new(
+                        &codes::TYPE_MISMATCH,
+                        format!("`{}` rounds Money, Decimal or Rate, not {t}", func.name),
+                        x.span,
+                        format!("this is {t}"),
+                    ));
                     return TExpr::error(span);
                 }
                 let mut targs = vec![x];
@@ -437,10 +530,20 @@ impl Checker<'_> {
                     match fold(&self.m, &qt) {
                         Some(c) if super::consts::as_frac(c).num > 0 => {}
                         Some(_) => {
-                            self.error(Diagnostic::new(&codes::BAD_CALL, "the rounding quantum must be positive", q.value.span, "not positive"));
+                            self.error(Diagnostic::new(
+                                &codes::BAD_CALL,
+                                "the rounding quantum must be positive",
+                                q.value.span,
+                                "not positive",
+                            ));
                         }
                         None if !qt.ty.is_error() => {
-                            self.error(Diagnostic::new(&codes::NOT_CONSTANT, "the rounding quantum must be a constant", q.value.span, "not a constant"));
+                            self.error(Diagnostic::new(
+                                &codes::NOT_CONSTANT,
+                                "the rounding quantum must be a constant",
+                                q.value.span,
+                                "not a constant",
+                            ));
                         }
                         None => {}
                     }
@@ -510,7 +613,15 @@ impl Checker<'_> {
                 let a = self.expr(&args[0].value);
                 if !matches!(a.ty, Ty::Int | Ty::Decimal | Ty::Rate | Ty::Error) {
                     let t = self.m.ty_name(a.ty);
-                    self.error(Diagnostic::new(&codes::TYPE_MISMATCH, format!("`{}` takes a number, not {t}", func.name), a.span, format!("this is {t}")).with_help("for money use `round_down(x, to: 1 yuan)`"));
+                    self.error(
+                        Diagnostic::new(
+                            &codes::TYPE_MISMATCH,
+                            format!("`{}` takes a number, not {t}", func.name),
+                            a.span,
+                            format!("this is {t}"),
+                        )
+                        .with_help("for money use `round_down(x, to: 1 yuan)`"),
+                    );
                     return TExpr::error(span);
                 }
                 texpr(TKind::Builtin(b, vec![a]), Ty::Int, span)
@@ -542,14 +653,24 @@ impl Checker<'_> {
             let pattern = match (&arm.pattern, sty) {
                 (ast::Pattern::Else(sp), _) => {
                     if i + 1 != arms.len() {
-                        self.error(Diagnostic::new(&codes::UNREACHABLE_ARM, "`else` must be the last arm", *sp, "arms after this are never chosen"));
+                        self.error(Diagnostic::new(
+                            &codes::UNREACHABLE_ARM,
+                            "`else` must be the last arm",
+                            *sp,
+                            "arms after this are never chosen",
+                        ));
                     }
                     TPattern::Else
                 }
                 (ast::Pattern::Range(r), Some(st)) => {
                     if !st.is_ordered() && !st.is_error() {
                         let t = self.m.ty_name(st);
-                        self.error(Diagnostic::new(&codes::TYPE_MISMATCH, format!("a range cannot match {t}"), r.span, "range on an unordered value"));
+                        self.error(Diagnostic::new(
+                            &codes::TYPE_MISMATCH,
+                            format!("a range cannot match {t}"),
+                            r.span,
+                            "range on an unordered value",
+                        ));
                     }
                     let lo = self.expr_expect(&r.lo, st);
                     let hi = self.expr_expect(&r.hi, st);
@@ -559,7 +680,12 @@ impl Checker<'_> {
                     let v = self.expr_expect(v, st);
                     if !matches!(op, BinOp::Eq | BinOp::Ne) && !st.is_ordered() && !st.is_error() {
                         let t = self.m.ty_name(st);
-                        self.error(Diagnostic::new(&codes::TYPE_MISMATCH, format!("`{}` cannot compare {t}", op.symbol()), *psp, "unordered value"));
+                        self.error(Diagnostic::new(
+                            &codes::TYPE_MISMATCH,
+                            format!("`{}` cannot compare {t}", op.symbol()),
+                            *psp,
+                            "unordered value",
+                        ));
                     }
                     TPattern::Compare(*op, v)
                 }
@@ -581,7 +707,12 @@ impl Checker<'_> {
                     Some(j) => j,
                     None => {
                         let (a, b) = (self.m.ty_name(prev), self.m.ty_name(body.ty));
-                        self.error(Diagnostic::new(&codes::TYPE_MISMATCH, format!("match arms have different types: {a} and {b}"), body.span, format!("this is {b}")));
+                        self.error(Diagnostic::new(
+                            &codes::TYPE_MISMATCH,
+                            format!("match arms have different types: {a} and {b}"),
+                            body.span,
+                            format!("this is {b}"),
+                        ));
                         Ty::Error
                     }
                 },
@@ -597,7 +728,12 @@ impl Checker<'_> {
         let mut v = self.expr(value);
         if !matches!(v.ty, Ty::Int | Ty::Decimal | Ty::Money(_) | Ty::Months | Ty::Rate | Ty::Error) {
             let t = self.m.ty_name(v.ty);
-            self.error(Diagnostic::new(&codes::BAD_BRACKETS, format!("brackets divide a number or an amount, not {t}"), v.span, format!("this is {t}")));
+            self.error(Diagnostic::new(
+                &codes::BAD_BRACKETS,
+                format!("brackets divide a number or an amount, not {t}"),
+                v.span,
+                format!("this is {t}"),
+            ));
             // Reported once: the bounds and the band amounts are not checked against it.
             v.ty = Ty::Error;
         }
@@ -615,7 +751,12 @@ impl Checker<'_> {
                             None => f.num <= 0,
                         };
                         if bad {
-                            let mut d = Diagnostic::new(&codes::BAD_BRACKETS, "bracket bounds must be positive and strictly ascending", u.span, "not above the previous bound");
+                            let mut d = Diagnostic::new(
+                                &codes::BAD_BRACKETS,
+                                "bracket bounds must be positive and strictly ascending",
+                                u.span,
+                                "not above the previous bound",
+                            );
                             if let Some((_, ps)) = prev {
                                 d = d.with_label(ps, "previous bound");
                             }
@@ -629,7 +770,12 @@ impl Checker<'_> {
                 }
                 None => {
                     if i + 1 != bands.len() {
-                        self.error(Diagnostic::new(&codes::BAD_BRACKETS, "`above` must be the last band", band.span, "bands after this are never used"));
+                        self.error(Diagnostic::new(
+                            &codes::BAD_BRACKETS,
+                            "`above` must be the last band",
+                            band.span,
+                            "bands after this are never used",
+                        ));
                     }
                     None
                 }
@@ -639,7 +785,12 @@ impl Checker<'_> {
                 None => rate.ty,
                 Some(p) => join(p, rate.ty).unwrap_or_else(|| {
                     let (a, b) = (self.m.ty_name(p), self.m.ty_name(rate.ty));
-                    self.error(Diagnostic::new(&codes::BAD_BRACKETS, format!("bands pay different types: {a} and {b}"), rate.span, format!("this is {b}")));
+                    self.error(Diagnostic::new(
+                        &codes::BAD_BRACKETS,
+                        format!("bands pay different types: {a} and {b}"),
+                        rate.span,
+                        format!("this is {b}"),
+                    ));
                     Ty::Error
                 }),
             });
@@ -651,7 +802,15 @@ impl Checker<'_> {
             Ok(t) => t,
             Err(_) => {
                 let (a, b) = (self.m.ty_name(v.ty), self.m.ty_name(rty));
-                self.error(Diagnostic::new(&codes::BAD_OPERANDS, format!("cannot pay {b} per unit of {a}"), span, "brackets multiply each band's units by its amount").with_help("bracket whole years (`whole_years(m)`) or a number, and pay an amount per unit"));
+                self.error(
+                    Diagnostic::new(
+                        &codes::BAD_OPERANDS,
+                        format!("cannot pay {b} per unit of {a}"),
+                        span,
+                        "brackets multiply each band's units by its amount",
+                    )
+                    .with_help("bracket whole years (`whole_years(m)`) or a number, and pay an amount per unit"),
+                );
                 Ty::Error
             }
         };

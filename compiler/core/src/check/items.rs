@@ -54,12 +54,15 @@ impl<'a> Checker<'a> {
 
     pub(super) fn declare_local_param(&mut self, p: &ast::LocalParamDef, is_scheme: bool) {
         if is_scheme || !matches!(self.m.files[self.file.0 as usize].kind, FileKind::Framework { .. }) {
-            self.error(Diagnostic::new(
-                &codes::FRAMEWORK_ONLY,
-                "`local param` declares a delegated parameter and belongs in a framework",
-                p.span,
-                "only frameworks delegate parameters",
-            ).with_help("in a scheme, set the framework's parameter with `param name = value`"));
+            self.error(
+                Diagnostic::new(
+                    &codes::FRAMEWORK_ONLY,
+                    "`local param` declares a delegated parameter and belongs in a framework",
+                    p.span,
+                    "only frameworks delegate parameters",
+                )
+                .with_help("in a scheme, set the framework's parameter with `param name = value`"),
+            );
             return;
         }
         let id = ParamId(self.m.params.len() as u32);
@@ -200,13 +203,8 @@ impl<'a> Checker<'a> {
             if let Some(k) = key {
                 if let Some(prev) = seen.get(&k) {
                     self.error(
-                        Diagnostic::new(
-                            &codes::BAD_TABLE,
-                            "duplicate table key",
-                            row.key.span,
-                            "this key appears twice",
-                        )
-                        .with_label(*prev, "first here"),
+                        Diagnostic::new(&codes::BAD_TABLE, "duplicate table key", row.key.span, "this key appears twice")
+                            .with_label(*prev, "first here"),
                     );
                 } else {
                     seen.insert(k, row.key.span);
@@ -225,31 +223,25 @@ impl<'a> Checker<'a> {
         });
     }
 
-
     pub(super) fn define_slot(&mut self, s: &ast::SlotDef, is_scheme: bool) {
         if is_scheme || !matches!(self.m.files[self.file.0 as usize].kind, FileKind::Framework { .. }) {
-            self.error(Diagnostic::new(
-                &codes::FRAMEWORK_ONLY,
-                "`slot` declares a benefit every scheme must define and belongs in a framework",
-                s.name.span,
-                "slot outside a framework",
-            ).with_help("in a scheme, implement the framework's slot with `rule`"));
+            self.error(
+                Diagnostic::new(
+                    &codes::FRAMEWORK_ONLY,
+                    "`slot` declares a benefit every scheme must define and belongs in a framework",
+                    s.name.span,
+                    "slot outside a framework",
+                )
+                .with_help("in a scheme, implement the framework's slot with `rule`"),
+            );
             return;
         }
         if self.m.slots.iter().any(|x| x.name == s.name.name) || self.m.names.contains_key(&s.name.name) {
-            self.error(Diagnostic::new(
-                &codes::DUPLICATE,
-                format!("`{}` is defined twice", s.name.name),
-                s.name.span,
-                "second definition",
-            ));
+            self.error(Diagnostic::new(&codes::DUPLICATE, format!("`{}` is defined twice", s.name.name), s.name.span, "second definition"));
             return;
         }
-        let params: Vec<LocalInfo> = s
-            .params
-            .iter()
-            .map(|p| LocalInfo { name: p.name.name.clone(), ty: self.resolve_type(&p.ty), span: p.span })
-            .collect();
+        let params: Vec<LocalInfo> =
+            s.params.iter().map(|p| LocalInfo { name: p.name.name.clone(), ty: self.resolve_type(&p.ty), span: p.span }).collect();
         let ret = self.resolve_type(&s.ret);
         self.locals = params.clone();
         self.scope = params.iter().enumerate().map(|(i, l)| (l.name.clone(), i as u32)).collect();
@@ -301,12 +293,7 @@ impl<'a> Checker<'a> {
     }
 
     pub(super) fn may_use_error(&mut self, span: Span) {
-        self.error(Diagnostic::new(
-            &codes::TYPE_MISMATCH,
-            "`may use` lists parameters or their fields",
-            span,
-            "expected `r` or `r.field`",
-        ));
+        self.error(Diagnostic::new(&codes::TYPE_MISMATCH, "`may use` lists parameters or their fields", span, "expected `r` or `r.field`"));
     }
 
     pub(super) fn aggregate(&mut self, a: &ast::Aggregate) -> AggregateInfo {
@@ -335,14 +322,7 @@ impl<'a> Checker<'a> {
         };
         let lhs = term(self, &a.lhs);
         let rhs = term(self, &a.rhs);
-        AggregateInfo {
-            lhs,
-            op: a.op,
-            rhs,
-            text: String::new(),
-            cite: a.cite.as_ref().map(|c| c.text.clone()),
-            span: a.span,
-        }
+        AggregateInfo { lhs, op: a.op, rhs, text: String::new(), cite: a.cite.as_ref().map(|c| c.text.clone()), span: a.span }
     }
 
     pub(super) fn define_test(&mut self, t: &ast::TestDef) {
@@ -352,21 +332,14 @@ impl<'a> Checker<'a> {
         for s in &t.stmts {
             match s {
                 ast::TestStmt::Let(l) => stmts.push(TestStmtInfo::Let(self.let_stmt(l))),
-                ast::TestStmt::Assert(e) => {
-                    stmts.push(TestStmtInfo::Assert(self.expr_expect(e, Ty::Bool)))
-                }
+                ast::TestStmt::Assert(e) => stmts.push(TestStmtInfo::Assert(self.expr_expect(e, Ty::Bool))),
                 ast::TestStmt::Population { name, rows, span } => {
                     let rows: Vec<TExpr> = rows
                         .iter()
                         .map(|r| {
                             let t = self.expr(r);
                             if !matches!(t.ty, Ty::Record(_) | Ty::Error) {
-                                self.error(Diagnostic::new(
-                                    &codes::TYPE_MISMATCH,
-                                    "a population lists records",
-                                    r.span,
-                                    "not a record",
-                                ));
+                                self.error(Diagnostic::new(&codes::TYPE_MISMATCH, "a population lists records", r.span, "not a record"));
                             }
                             t
                         })

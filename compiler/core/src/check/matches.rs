@@ -3,10 +3,10 @@
 //! arm takes away what it covers, an arm that finds nothing left is unreachable, and whatever
 //! is left at the end is a missing case, shown with an example.
 
+use super::Checker;
 use super::consts::{as_frac, fold};
 use super::module::*;
 use super::types::Ty;
-use super::Checker;
 use crate::calendar;
 use crate::codes;
 use crate::diagnostic::Diagnostic;
@@ -46,9 +46,7 @@ impl Iv {
         match (self.lo, self.hi) {
             (Lo::NegInf, _) | (_, Hi::PosInf) => false,
             (Lo::Incl(a), Hi::Incl(b)) => cmp(a, b) == Ordering::Greater,
-            (Lo::Incl(a), Hi::Excl(b)) | (Lo::Excl(a), Hi::Incl(b)) | (Lo::Excl(a), Hi::Excl(b)) => {
-                cmp(a, b) != Ordering::Less
-            }
+            (Lo::Incl(a), Hi::Excl(b)) | (Lo::Excl(a), Hi::Incl(b)) | (Lo::Excl(a), Hi::Excl(b)) => cmp(a, b) != Ordering::Less,
         }
     }
 
@@ -76,7 +74,13 @@ fn max_lo(a: Lo, b: Lo) -> Lo {
             match cmp(fx, fy) {
                 Ordering::Greater => x,
                 Ordering::Less => y,
-                Ordering::Equal => if matches!(x, Lo::Excl(_)) { x } else { y },
+                Ordering::Equal => {
+                    if matches!(x, Lo::Excl(_)) {
+                        x
+                    } else {
+                        y
+                    }
+                }
             }
         }
     }
@@ -90,7 +94,13 @@ fn min_hi(a: Hi, b: Hi) -> Hi {
             match cmp(fx, fy) {
                 Ordering::Less => x,
                 Ordering::Greater => y,
-                Ordering::Equal => if matches!(x, Hi::Excl(_)) { x } else { y },
+                Ordering::Equal => {
+                    if matches!(x, Hi::Excl(_)) {
+                        x
+                    } else {
+                        y
+                    }
+                }
             }
         }
     }
@@ -169,8 +179,13 @@ impl Checker<'_> {
             let has_else = arms.iter().any(|a| matches!(a.pattern, TPattern::Else) && a.guard.is_none());
             if !has_else {
                 self.error(
-                    Diagnostic::new(&codes::NON_EXHAUSTIVE, "a match on conditions needs an `else` arm", m.span, "no arm when every condition is false")
-                        .with_help("add `else => …` as the last arm"),
+                    Diagnostic::new(
+                        &codes::NON_EXHAUSTIVE,
+                        "a match on conditions needs an `else` arm",
+                        m.span,
+                        "no arm when every condition is false",
+                    )
+                    .with_help("add `else => …` as the last arm"),
                 );
             }
             return;
@@ -208,7 +223,11 @@ impl Checker<'_> {
             let Some(cover) = cover else { continue };
             let reachable = cover.iter().any(|iv| remaining.intersects(*iv));
             if !reachable {
-                let what = if matches!(arm.pattern, TPattern::Else) { "`else` is never chosen: the arms before it cover every value" } else { "this arm is never chosen: the arms before it cover all its values" };
+                let what = if matches!(arm.pattern, TPattern::Else) {
+                    "`else` is never chosen: the arms before it cover every value"
+                } else {
+                    "this arm is never chosen: the arms before it cover all its values"
+                };
                 self.error(
                     Diagnostic::new(&codes::UNREACHABLE_ARM, "unreachable match arm", arm.span, what)
                         .with_help("arms are tried in order; put narrower cases (e.g. higher thresholds) first, or remove the arm"),

@@ -97,13 +97,10 @@ impl<'a> Checker<'a> {
         let (kind, module_name, title, effective, header) = match &file.header {
             Some(h) => {
                 let kind = match &h.kind {
-                    HeaderKind::Framework { version } => {
-                        FileKind::Framework { version: version.clone() }
+                    HeaderKind::Framework { version } => FileKind::Framework { version: version.clone() },
+                    HeaderKind::Scheme { implements, version } => {
+                        FileKind::Scheme { implements: implements.name.clone(), version: version.clone() }
                     }
-                    HeaderKind::Scheme { implements, version } => FileKind::Scheme {
-                        implements: implements.name.clone(),
-                        version: version.clone(),
-                    },
                 };
                 (kind, h.name.name.clone(), h.title.clone(), Some(h.effective.day), h.span)
             }
@@ -188,13 +185,8 @@ impl<'a> Checker<'a> {
             } else {
                 let prev = self.symbol_span(*existing);
                 self.error(
-                    Diagnostic::new(
-                        &codes::DUPLICATE,
-                        format!("`{}` is defined twice", name.name),
-                        name.span,
-                        "second definition",
-                    )
-                    .with_label(prev, "first defined here"),
+                    Diagnostic::new(&codes::DUPLICATE, format!("`{}` is defined twice", name.name), name.span, "second definition")
+                        .with_label(prev, "first defined here"),
                 );
             }
             return false;
@@ -264,11 +256,7 @@ impl<'a> Checker<'a> {
         if !self.claim_name(&r.name, Symbol::Record(id)) {
             return None;
         }
-        self.m.records.push(RecordInfo {
-            name: r.name.name.clone(),
-            fields: Vec::new(),
-            loc: self.loc(r.span),
-        });
+        self.m.records.push(RecordInfo { name: r.name.name.clone(), fields: Vec::new(), loc: self.loc(r.span) });
         Some(id)
     }
 
@@ -298,13 +286,7 @@ impl<'a> Checker<'a> {
                 ));
             }
             let domain = f.domain.as_ref().and_then(|d| self.domain_bounds(d, ty));
-            fields.push(FieldInfo {
-                name: f.name.name.clone(),
-                ty,
-                domain,
-                is_key: f.is_key,
-                span: f.span,
-            });
+            fields.push(FieldInfo { name: f.name.name.clone(), ty, domain, is_key: f.is_key, span: f.span });
         }
         self.m.records[id.0 as usize].fields = fields;
     }
@@ -335,12 +317,7 @@ impl<'a> Checker<'a> {
             }
         };
         if as_frac(lo).cmp(as_frac(hi)).ok()? == std::cmp::Ordering::Greater {
-            self.error(Diagnostic::new(
-                &codes::BAD_DOMAIN,
-                "the range is empty",
-                d.span,
-                "the lower bound is above the upper bound",
-            ));
+            self.error(Diagnostic::new(&codes::BAD_DOMAIN, "the range is empty", d.span, "the lower bound is above the upper bound"));
             return None;
         }
         Some((lo, hi))
@@ -367,12 +344,7 @@ impl<'a> Checker<'a> {
         match fold(&self.m, &t) {
             Some(c) => Some(c),
             None => {
-                self.error(Diagnostic::new(
-                    &codes::NOT_CONSTANT,
-                    "expected a constant",
-                    e.span,
-                    "not a constant",
-                ));
+                self.error(Diagnostic::new(&codes::NOT_CONSTANT, "expected a constant", e.span, "not a constant"));
                 None
             }
         }
@@ -418,27 +390,15 @@ impl<'a> Checker<'a> {
                 Some(Symbol::Record(r)) => Ty::Record(*r),
                 _ => {
                     self.error(
-                        Diagnostic::new(
-                            &codes::UNKNOWN_TYPE,
-                            format!("unknown type `{other}`"),
-                            t.name.span,
-                            "not a type",
-                        )
-                        .with_help(
-                            "types are Money, Rate, Decimal, Int, Bool, Date, Months, or a declared enum or record",
-                        ),
+                        Diagnostic::new(&codes::UNKNOWN_TYPE, format!("unknown type `{other}`"), t.name.span, "not a type")
+                            .with_help("types are Money, Rate, Decimal, Int, Bool, Date, Months, or a declared enum or record"),
                     );
                     return Ty::Error;
                 }
             },
         };
         if t.period.is_some() && !matches!(ty, Ty::Money(_)) {
-            self.error(Diagnostic::new(
-                &codes::UNKNOWN_TYPE,
-                "only Money has a period",
-                t.span,
-                "remove `/month` or `/year`",
-            ));
+            self.error(Diagnostic::new(&codes::UNKNOWN_TYPE, "only Money has a period", t.span, "remove `/month` or `/year`"));
         }
         ty
     }
@@ -533,14 +493,9 @@ impl<'a> Checker<'a> {
         if let Some((_, prev)) = self.scope.iter().rev().find(|(n, _)| *n == l.name.name) {
             let prev_span = self.locals[*prev as usize].span;
             self.error(
-                Diagnostic::new(
-                    &codes::DUPLICATE,
-                    format!("`{}` is already defined here", l.name.name),
-                    l.name.span,
-                    "second definition",
-                )
-                .with_label(prev_span, "first defined here")
-                .with_help("choose another name; names in a rule are defined once"),
+                Diagnostic::new(&codes::DUPLICATE, format!("`{}` is already defined here", l.name.name), l.name.span, "second definition")
+                    .with_label(prev_span, "first defined here")
+                    .with_help("choose another name; names in a rule are defined once"),
             );
         }
         let local = self.locals.len() as u32;
@@ -548,5 +503,4 @@ impl<'a> Checker<'a> {
         self.scope.push((l.name.name.clone(), local));
         LetInfo { local, value, cite: l.cite.as_ref().map(|c| c.text.clone()), span: l.span }
     }
-
 }

@@ -256,9 +256,7 @@ impl Module {
     pub fn ty_name(&self, ty: Ty) -> String {
         let names = |t: Ty| match t {
             Ty::Enum(e) => self.enums.get(e.0 as usize).map(|e| e.name.clone()).unwrap_or_default(),
-            Ty::Record(r) => {
-                self.records.get(r.0 as usize).map(|r| r.name.clone()).unwrap_or_default()
-            }
+            Ty::Record(r) => self.records.get(r.0 as usize).map(|r| r.name.clone()).unwrap_or_default(),
             _ => String::new(),
         };
         super::types::TyDisplay { ty, names: &names }.to_string()
@@ -318,8 +316,14 @@ pub enum TKind {
     Not(Box<TExpr>),
     Binary(BinOp, Box<TExpr>, Box<TExpr>),
     If(Box<TExpr>, Box<TExpr>, Box<TExpr>),
-    Match { scrutinee: Option<Box<TExpr>>, arms: Vec<TArm> },
-    Brackets { value: Box<TExpr>, bands: Vec<(Option<TExpr>, TExpr)> },
+    Match {
+        scrutinee: Option<Box<TExpr>>,
+        arms: Vec<TArm>,
+    },
+    Brackets {
+        value: Box<TExpr>,
+        bands: Vec<(Option<TExpr>, TExpr)>,
+    },
     /// An expression that failed to check; never lowered.
     Error,
 }
@@ -352,9 +356,7 @@ impl TExpr {
         match &self.kind {
             TKind::Const(_) | TKind::Local(_) | TKind::Param(_) | TKind::Error => {}
             TKind::Field(e, _) | TKind::TableGet(_, e) | TKind::Neg(e) | TKind::Not(e) => e.walk(f),
-            TKind::Call(_, args) | TKind::Builtin(_, args) | TKind::Record(_, args) => {
-                args.iter().for_each(|a| a.walk(f))
-            }
+            TKind::Call(_, args) | TKind::Builtin(_, args) | TKind::Record(_, args) => args.iter().for_each(|a| a.walk(f)),
             TKind::Binary(_, a, b) => {
                 a.walk(f);
                 b.walk(f);

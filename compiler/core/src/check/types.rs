@@ -109,11 +109,7 @@ fn join_period(a: Option<Period>, b: Option<Period>) -> Result<Option<Period>, O
 pub fn binary_result(op: BinOp, a: Ty, b: Ty) -> Result<Ty, OpError> {
     use Ty::*;
     if a.is_error() || b.is_error() {
-        return Ok(if op.is_comparison() || matches!(op, BinOp::And | BinOp::Or) {
-            Bool
-        } else {
-            Error
-        });
+        return Ok(if op.is_comparison() || matches!(op, BinOp::And | BinOp::Or) { Bool } else { Error });
     }
     match op {
         BinOp::And | BinOp::Or => match (a, b) {

@@ -40,7 +40,12 @@ fn rule_reads(m: &Module, r: RuleId, memo: &mut BTreeMap<u32, BTreeMap<Read, Spa
     all
 }
 
-fn expr_reads(m: &Module, e: &TExpr, locals: &[BTreeMap<Read, Span>], memo: &mut BTreeMap<u32, BTreeMap<Read, Span>>) -> BTreeMap<Read, Span> {
+fn expr_reads(
+    m: &Module,
+    e: &TExpr,
+    locals: &[BTreeMap<Read, Span>],
+    memo: &mut BTreeMap<u32, BTreeMap<Read, Span>>,
+) -> BTreeMap<Read, Span> {
     let mut out: BTreeMap<Read, Span> = BTreeMap::new();
     let mut calls: Vec<(RuleId, Vec<TExpr>, Span)> = Vec::new();
     e.walk(&mut |x: &TExpr| match &x.kind {

@@ -9,7 +9,7 @@ pub mod prove;
 
 pub(crate) use population::check_population;
 
-use crate::check::{FileIdx, FileKind, Module, ParamKind, RuleId, TKind, TExpr};
+use crate::check::{FileIdx, FileKind, Module, ParamKind, RuleId, TExpr, TKind};
 use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::exact::Frac;
@@ -51,7 +51,12 @@ pub fn check_scheme_compliance(m: &Module, sources: &[SourceFile], budget: &prov
                     header_span,
                     format!("the scheme takes effect on {}", crate::calendar::format_date(se)),
                 )
-                .with_note(format!("{} takes effect on {} ({})", fw.module_name, crate::calendar::format_date(fe), fw.name)),
+                .with_note(format!(
+                    "{} takes effect on {} ({})",
+                    fw.module_name,
+                    crate::calendar::format_date(fe),
+                    fw.name
+                )),
             );
         }
     }
@@ -61,15 +66,22 @@ pub fn check_scheme_compliance(m: &Module, sources: &[SourceFile], budget: &prov
         let fref = framework_ref(m, sources, slot.loc.file, slot.loc.span, slot.cite.as_ref());
         match m.lookup_rule(&slot.name) {
             None => diags.push(
-                Diagnostic::new(&codes::MISSING_SLOT, format!("the scheme does not define slot `{}`", slot.name), header_span, "required slot missing")
-                    .with_note(fref)
-                    .with_help(format!("define `rule {}(…) -> {}`", slot.name, m.ty_name(slot.ret))),
+                Diagnostic::new(
+                    &codes::MISSING_SLOT,
+                    format!("the scheme does not define slot `{}`", slot.name),
+                    header_span,
+                    "required slot missing",
+                )
+                .with_note(fref)
+                .with_help(format!("define `rule {}(…) -> {}`", slot.name, m.ty_name(slot.ret))),
             ),
             Some(r) => {
                 let rule = m.rule(r);
                 let want: Vec<_> = slot.params.iter().map(|p| p.ty).collect();
                 if !has_slot_signature(m, slot, r) {
-                    let show = |tys: &[crate::check::Ty], ret| format!("({}) -> {}", tys.iter().map(|t| m.ty_name(*t)).collect::<Vec<_>>().join(", "), m.ty_name(ret));
+                    let show = |tys: &[crate::check::Ty], ret| {
+                        format!("({}) -> {}", tys.iter().map(|t| m.ty_name(*t)).collect::<Vec<_>>().join(", "), m.ty_name(ret))
+                    };
                     diags.push(
                         Diagnostic::new(
                             &codes::SIGNATURE_MISMATCH,
@@ -92,9 +104,14 @@ pub fn check_scheme_compliance(m: &Module, sources: &[SourceFile], budget: &prov
         let fref = framework_ref(m, sources, p.loc.file, p.loc.span, p.cite.as_ref());
         if p.values.is_empty() || p.values_file != scheme {
             diags.push(
-                Diagnostic::new(&codes::MISSING_SLOT, format!("the scheme does not set local parameter `{}`", p.name), header_span, "required parameter missing")
-                    .with_note(fref)
-                    .with_help(format!("add `param {} = …`", p.name)),
+                Diagnostic::new(
+                    &codes::MISSING_SLOT,
+                    format!("the scheme does not set local parameter `{}`", p.name),
+                    header_span,
+                    "required parameter missing",
+                )
+                .with_note(fref)
+                .with_help(format!("add `param {} = …`", p.name)),
             );
             continue;
         }
@@ -158,7 +175,11 @@ pub fn check_scheme_compliance(m: &Module, sources: &[SourceFile], budget: &prov
                     r.head,
                     "a benefit item the framework does not define",
                 )
-                .with_note(format!("{} defines the slots {}", fw.module_name, m.slots.iter().map(|s| format!("`{}`", s.name)).collect::<Vec<_>>().join(", ")))
+                .with_note(format!(
+                    "{} defines the slots {}",
+                    fw.module_name,
+                    m.slots.iter().map(|s| format!("`{}`", s.name)).collect::<Vec<_>>().join(", ")
+                ))
                 .with_note("不得违规出台地方\"小政策\": a scheme may only implement the framework's slots"),
             );
         }

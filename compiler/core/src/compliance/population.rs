@@ -79,7 +79,12 @@ pub(crate) fn check_population(
                         slot.name,
                         rows.len(),
                         show(l),
-                        match agg.op { AggOp::Lt => "<", AggOp::Le => "<=", AggOp::Gt => ">", AggOp::Ge => ">=" },
+                        match agg.op {
+                            AggOp::Lt => "<",
+                            AggOp::Le => "<=",
+                            AggOp::Gt => ">",
+                            AggOp::Ge => ">=",
+                        },
                         show(r)
                     ),
                     span,

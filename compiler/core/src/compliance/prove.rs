@@ -173,10 +173,16 @@ impl Abs<'_> {
                         }
                     }
                     ArithOp::Rem if b0 == b1 && b0 > 0 => {
-                        if a0 >= 0 && a1 < b0 { int(a0, a1) } else { int(0, b0 - 1) }
+                        if a0 >= 0 && a1 < b0 {
+                            int(a0, a1)
+                        } else {
+                            int(0, b0 - 1)
+                        }
                     }
                     ArithOp::Div | ArithOp::Rem => {
-                        if b0 == 0 && b1 == 0 { return None; }
+                        if b0 == 0 && b1 == 0 {
+                            return None;
+                        }
                         let m = a0.abs().max(a1.abs()).max(b0.abs()).max(b1.abs());
                         int(-m, m)
                     }
@@ -191,16 +197,14 @@ impl Abs<'_> {
                     ArithOp::Add => (add(x.0, y.0), add(x.1, y.1)),
                     ArithOp::Sub => (sub(x.0, y.1), sub(x.1, y.0)),
                     ArithOp::Mul => mul_bounds(x, y),
-                    ArithOp::Div => {
-                        match (y.0, y.1) {
-                            (Some(b0), Some(b1)) if b0.num == 0 && b1.num == 0 => return None,
-                            (Some(b0), Some(b1)) if b0.num > 0 || b1.num < 0 => {
-                                let inv = (Frac::ONE.div(b1).ok(), Frac::ONE.div(b0).ok());
-                                mul_bounds(x, inv)
-                            }
-                            _ => (None, None),
+                    ArithOp::Div => match (y.0, y.1) {
+                        (Some(b0), Some(b1)) if b0.num == 0 && b1.num == 0 => return None,
+                        (Some(b0), Some(b1)) if b0.num > 0 || b1.num < 0 => {
+                            let inv = (Frac::ONE.div(b1).ok(), Frac::ONE.div(b0).ok());
+                            mul_bounds(x, inv)
                         }
-                    }
+                        _ => (None, None),
+                    },
                     ArithOp::Rem => (None, None),
                 };
                 Some(AV::N(lo, hi))
@@ -219,8 +223,14 @@ impl Abs<'_> {
                 let (x, y) = (self.eval(a)?, self.eval(b)?);
                 let ((a0, a1), (b0, b1)) = (as_num(x), as_num(y));
                 // Can a < b, a == b, a > b happen?
-                let can_lt = match (a0, b1) { (Some(p), Some(q)) => lt(p, q).unwrap_or(true), _ => true };
-                let can_gt = match (b0, a1) { (Some(p), Some(q)) => lt(p, q).unwrap_or(true), _ => true };
+                let can_lt = match (a0, b1) {
+                    (Some(p), Some(q)) => lt(p, q).unwrap_or(true),
+                    _ => true,
+                };
+                let can_gt = match (b0, a1) {
+                    (Some(p), Some(q)) => lt(p, q).unwrap_or(true),
+                    _ => true,
+                };
                 let can_eq = !(matches!((a1, b0), (Some(p), Some(q)) if lt(p, q) == Some(true))
                     || matches!((b1, a0), (Some(p), Some(q)) if lt(p, q) == Some(true)));
                 let (t, f) = match op {
@@ -245,11 +255,7 @@ impl Abs<'_> {
                     (Some(p), None) | (None, Some(p)) => Some(p),
                     _ => None,
                 };
-                Some(if *max {
-                    AV::N(either(a0, b0, fmax), both(a1, b1, fmax))
-                } else {
-                    AV::N(both(a0, b0, fmin), either(a1, b1, fmin))
-                })
+                Some(if *max { AV::N(either(a0, b0, fmax), both(a1, b1, fmax)) } else { AV::N(both(a0, b0, fmin), either(a1, b1, fmin)) })
             }
             Expr::Not(a) => {
                 let (x, y) = as_int(self.eval(a)?);
@@ -292,7 +298,11 @@ impl Abs<'_> {
                         let m = |v: i128| v.clamp(-120_000, 120_000) as i64;
                         let lo = calendar::pol_add_months(clampd(vs[0].0), m(vs[1].0));
                         let hi = calendar::pol_add_months(clampd(vs[0].1), m(vs[1].1));
-                        if ok(lo) && ok(hi) { int(lo as i128, hi as i128) } else { int(calendar::MIN_DAY as i128, calendar::MAX_DAY as i128) }
+                        if ok(lo) && ok(hi) {
+                            int(lo as i128, hi as i128)
+                        } else {
+                            int(calendar::MIN_DAY as i128, calendar::MAX_DAY as i128)
+                        }
                     }
                     Builtin::Year => int(calendar::pol_year(clampd(vs[0].0)) as i128, calendar::pol_year(clampd(vs[0].1)) as i128),
                     Builtin::Month => int(1, 12),
@@ -343,18 +353,26 @@ fn bool_av(can_true: bool, can_false: bool) -> Option<AV> {
 /// The outcome of a proof.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Verdict {
-    Proven { boxes: usize },
+    Proven {
+        boxes: usize,
+    },
     /// Input cells (in `Program::inputs` order) for which the interpreter evaluates the
     /// requirement to false.
-    Refuted { inputs: Vec<i64> },
-    Unproven { boxes: usize },
+    Refuted {
+        inputs: Vec<i64>,
+    },
+    Unproven {
+        boxes: usize,
+    },
 }
 
 fn inputs_used(e: &Expr, used: &mut Vec<bool>) {
     match e {
         Expr::Input(i) => used[i.0 as usize] = true,
         Expr::ConstI(_) | Expr::ConstN(_) | Expr::Local(_) => {}
-        Expr::ToNum { arg, .. } | Expr::RoundInt { arg, .. } | Expr::RoundTo { arg, .. } | Expr::Neg { arg, .. } | Expr::Not(arg) => inputs_used(arg, used),
+        Expr::ToNum { arg, .. } | Expr::RoundInt { arg, .. } | Expr::RoundTo { arg, .. } | Expr::Neg { arg, .. } | Expr::Not(arg) => {
+            inputs_used(arg, used)
+        }
         Expr::Arith { a, b, .. } | Expr::Cmp { a, b, .. } | Expr::MinMax { a, b, .. } | Expr::And(a, b) | Expr::Or(a, b) => {
             inputs_used(a, used);
             inputs_used(b, used);
@@ -503,7 +521,13 @@ pub fn check_requirements(m: &Module, sources: &[SourceFile], budget: &Budget) -
                     Ok(p) => p,
                     // Before a parameter's first value or past its horizon nothing can run (runs
                     // fail with E0402/E0403 too), so no record can break the requirement then.
-                    Err(errors) if errors.iter().all(|e| [codes::PAST_HORIZON.code, codes::BEFORE_FIRST_DATE.code].contains(&e.diagnostic.code)) => continue,
+                    Err(errors)
+                        if errors
+                            .iter()
+                            .all(|e| [codes::PAST_HORIZON.code, codes::BEFORE_FIRST_DATE.code].contains(&e.diagnostic.code)) =>
+                    {
+                        continue;
+                    }
                     Err(errors) => {
                         // The slot cannot be evaluated on this date (e.g. a parameter has no
                         // value yet): nothing can be proven, so nothing is accepted.
@@ -583,7 +607,11 @@ pub fn check_aggregates_statically(m: &Module, sources: &[SourceFile], budget: &
         for agg in &slot.aggregates {
             let side = |t: &crate::check::AggTermInfo| -> TExpr {
                 match &t.factor {
-                    Some(f) => TExpr { kind: TKind::Binary(BinOp::Mul, Box::new(f.clone()), Box::new(t.sum_of.clone())), ty: t.sum_of.ty, span: t.sum_of.span },
+                    Some(f) => TExpr {
+                        kind: TKind::Binary(BinOp::Mul, Box::new(f.clone()), Box::new(t.sum_of.clone())),
+                        ty: t.sum_of.ty,
+                        span: t.sum_of.span,
+                    },
                     None => t.sum_of.clone(),
                 }
             };
@@ -595,11 +623,8 @@ pub fn check_aggregates_statically(m: &Module, sources: &[SourceFile], budget: &
                 AggOp::Ge => BinOp::Lt,
                 AggOp::Gt => BinOp::Le,
             };
-            let cond = TExpr {
-                kind: TKind::Binary(negated, Box::new(side(&agg.lhs)), Box::new(side(&agg.rhs))),
-                ty: Ty::Bool,
-                span: agg.span,
-            };
+            let cond =
+                TExpr { kind: TKind::Binary(negated, Box::new(side(&agg.lhs)), Box::new(side(&agg.rhs))), ty: Ty::Bool, span: agg.span };
             for date in check_dates(m) {
                 let Ok(program) = lower_requirement(m, sources, rule, &cond, slot.loc.file, Some(date)) else { continue };
                 if let Verdict::Proven { .. } = prove(&program, budget) {

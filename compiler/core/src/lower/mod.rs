@@ -3,7 +3,7 @@
 //! a chain of `if`s and `brackets` a sum of clamped bands. Every named Money value (a `let`, a
 //! rule's result, a parameter) is rounded to the fen here, half away from zero.
 
-use crate::check::{self, BuiltinFn, FileIdx, Module, ParamId, RuleId, TKind, TPattern, TExpr, Ty};
+use crate::check::{self, BuiltinFn, FileIdx, Module, ParamId, RuleId, TExpr, TKind, TPattern, Ty};
 use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::exact::{Frac, RoundMode};
@@ -201,8 +201,13 @@ impl<'a> Lowerer<'a> {
             (None, true) => {
                 self.fail(
                     self.file,
-                    Diagnostic::new(&codes::NO_AS_OF, format!("`{}` has dated values but no as-of date is known", info.name), use_span, "which value applies?")
-                        .with_help("add `as of YYYY-MM-DD` to the test, pass `--as-of`, or give the scheme an `effective` date"),
+                    Diagnostic::new(
+                        &codes::NO_AS_OF,
+                        format!("`{}` has dated values but no as-of date is known", info.name),
+                        use_span,
+                        "which value applies?",
+                    )
+                    .with_help("add `as of YYYY-MM-DD` to the test, pass `--as-of`, or give the scheme an `effective` date"),
                 );
                 return Const::I(0);
             }
@@ -211,8 +216,18 @@ impl<'a> Lowerer<'a> {
                     if d > until {
                         self.fail(
                             self.file,
-                            Diagnostic::new(&codes::PAST_HORIZON, format!("`{}` is used on {} past its horizon {}", info.name, crate::calendar::format_date(d), crate::calendar::format_date(until)), use_span, "no value published for this date")
-                                .with_help("add the value for this date to the parameter"),
+                            Diagnostic::new(
+                                &codes::PAST_HORIZON,
+                                format!(
+                                    "`{}` is used on {} past its horizon {}",
+                                    info.name,
+                                    crate::calendar::format_date(d),
+                                    crate::calendar::format_date(until)
+                                ),
+                                use_span,
+                                "no value published for this date",
+                            )
+                            .with_help("add the value for this date to the parameter"),
                         );
                     }
                 }
@@ -224,7 +239,11 @@ impl<'a> Lowerer<'a> {
             let d = self.as_of.map(crate::calendar::format_date).unwrap_or_default();
             let d = Diagnostic::new(
                 &codes::BEFORE_FIRST_DATE,
-                if values.is_empty() { format!("`{}` has no value", info.name) } else { format!("`{}` has no value on {d}: its first value applies from {first}", info.name) },
+                if values.is_empty() {
+                    format!("`{}` has no value", info.name)
+                } else {
+                    format!("`{}` has no value on {d}: its first value applies from {first}", info.name)
+                },
                 use_span,
                 "used here",
             );
@@ -472,7 +491,13 @@ impl<'a> Lowerer<'a> {
                             None => x,
                             Some(rest) => {
                                 let site = self.site(e.span);
-                                let cond = Expr::Cmp { op: CmpOp::Eq, repr: Repr::I64, a: bx(Expr::Local(local)), b: bx(Expr::ConstI(k as i64)), site };
+                                let cond = Expr::Cmp {
+                                    op: CmpOp::Eq,
+                                    repr: Repr::I64,
+                                    a: bx(Expr::Local(local)),
+                                    b: bx(Expr::ConstI(k as i64)),
+                                    site,
+                                };
                                 Expr::If { repr, cond: bx(cond), then: bx(x), els: bx(rest) }
                             }
                         });
@@ -568,15 +593,22 @@ impl<'a> Lowerer<'a> {
         if let Some(k) = &key {
             match self.cached_call(k) {
                 Some(CachedCall::Scalar(l)) if bindings.is_empty() => return Inlined::Scalar(Expr::Local(l)),
-                Some(CachedCall::Record(ls)) if bindings.is_empty() => return Inlined::Record(RecVal::plain(ls.into_iter().map(Expr::Local).collect())),
+                Some(CachedCall::Record(ls)) if bindings.is_empty() => {
+                    return Inlined::Record(RecVal::plain(ls.into_iter().map(Expr::Local).collect()));
+                }
                 _ => {}
             }
         }
         let body = self.rule_body(r, callee_env);
         bindings.extend(body.bindings);
         let (cached, result) = match body.result {
-            BodyResult::Scalar(l) => (CachedCall::Scalar(l), Inlined::Scalar(Expr::Block(Box::new(Block { bindings, result: Expr::Local(l) })))),
-            BodyResult::Record(ls) => (CachedCall::Record(ls.clone()), Inlined::Record(RecVal { prelude: bindings, fields: ls.into_iter().map(Expr::Local).collect() })),
+            BodyResult::Scalar(l) => {
+                (CachedCall::Scalar(l), Inlined::Scalar(Expr::Block(Box::new(Block { bindings, result: Expr::Local(l) }))))
+            }
+            BodyResult::Record(ls) => (
+                CachedCall::Record(ls.clone()),
+                Inlined::Record(RecVal { prelude: bindings, fields: ls.into_iter().map(Expr::Local).collect() }),
+            ),
         };
         if let (Some(k), Some(scope)) = (key, self.calls.last_mut()) {
             scope.insert(k, cached);
@@ -588,7 +620,8 @@ impl<'a> Lowerer<'a> {
     /// named result as final traced bindings (one per field for a record result).
     fn rule_body(&mut self, r: RuleId, mut env: HashMap<u32, Val>) -> Body {
         let info = self.m.rule(r);
-        let saved = (self.file, std::mem::replace(&mut self.rule, info.name.clone()), std::mem::replace(&mut self.rule_cite, info.cite.clone()));
+        let saved =
+            (self.file, std::mem::replace(&mut self.rule, info.name.clone()), std::mem::replace(&mut self.rule_cite, info.cite.clone()));
         self.file = info.loc.file;
         let mut bindings = Vec::new();
         for l in &info.lets {
@@ -617,7 +650,13 @@ impl<'a> Lowerer<'a> {
         } else {
             let result = self.named(&info.result, info.ret, &env);
             let local = self.fresh();
-            let trace = TraceInfo { name: info.name.clone(), rule: info.name.clone(), line, cite: info.cite.clone(), ty: scalar_ty(self.m, info.ret) };
+            let trace = TraceInfo {
+                name: info.name.clone(),
+                rule: info.name.clone(),
+                line,
+                cite: info.cite.clone(),
+                ty: scalar_ty(self.m, info.ret),
+            };
             bindings.push(Binding { local, repr: named_repr(info.ret), value: result, trace: Some(trace) });
             BodyResult::Scalar(local)
         };
@@ -644,16 +683,25 @@ impl<'a> Lowerer<'a> {
                 acc
             }
             BuiltinFn::Clamp => {
-                let xs: Vec<Expr> = args.iter().map(|a| {
-                    let x = self.scalar(a, env);
-                    self.as_repr(x, a.ty, repr)
-                }).collect();
+                let xs: Vec<Expr> = args
+                    .iter()
+                    .map(|a| {
+                        let x = self.scalar(a, env);
+                        self.as_repr(x, a.ty, repr)
+                    })
+                    .collect();
                 let Ok::<[Expr; 3], _>([x, lo, hi]) = xs.try_into() else {
                     return self.internal(e.span, "`clamp` without exactly three arguments");
                 };
                 let s1 = self.site(e.span);
                 let s2 = self.site(e.span);
-                Expr::MinMax { max: false, repr, a: bx(Expr::MinMax { max: true, repr, a: bx(x), b: bx(lo), site: s1 }), b: bx(hi), site: s2 }
+                Expr::MinMax {
+                    max: false,
+                    repr,
+                    a: bx(Expr::MinMax { max: true, repr, a: bx(x), b: bx(lo), site: s1 }),
+                    b: bx(hi),
+                    site: s2,
+                }
             }
             BuiltinFn::Abs => {
                 let x = self.scalar(&args[0], env);
@@ -919,11 +967,25 @@ pub struct Lowered {
 }
 
 impl<'a> Lowerer<'a> {
-    fn into_program(self, name: &str, inputs: Vec<ir::Input>, outputs: Vec<ir::Output>, aggregates: Vec<pol_kernel::AggregateSpec>) -> Result<ir::Program, Vec<LowerError>> {
+    fn into_program(
+        self,
+        name: &str,
+        inputs: Vec<ir::Input>,
+        outputs: Vec<ir::Output>,
+        aggregates: Vec<pol_kernel::AggregateSpec>,
+    ) -> Result<ir::Program, Vec<LowerError>> {
         if !self.errors.is_empty() {
             return Err(self.errors);
         }
-        Ok(ir::Program { name: name.to_string(), as_of: self.as_of.unwrap_or(0), inputs, tables: self.tables, outputs, sites: self.sites, aggregates })
+        Ok(ir::Program {
+            name: name.to_string(),
+            as_of: self.as_of.unwrap_or(0),
+            inputs,
+            tables: self.tables,
+            outputs,
+            sites: self.sites,
+            aggregates,
+        })
     }
 
     /// Lowers the statements of a test for evaluation: each expression is lowered in an
@@ -959,7 +1021,15 @@ impl<'a> Lowerer<'a> {
 
     /// A snapshot of the program built so far (tables and sites), to evaluate closed blocks.
     pub fn snapshot(&self) -> ir::Program {
-        ir::Program { name: String::new(), as_of: self.as_of.unwrap_or(0), inputs: vec![], tables: self.tables.clone(), outputs: vec![], sites: self.sites.clone(), aggregates: vec![] }
+        ir::Program {
+            name: String::new(),
+            as_of: self.as_of.unwrap_or(0),
+            inputs: vec![],
+            tables: self.tables.clone(),
+            outputs: vec![],
+            sites: self.sites.clone(),
+            aggregates: vec![],
+        }
     }
 
     pub fn locals_used(&self) -> u32 {

@@ -6,7 +6,13 @@ use super::*;
 /// Lowers rules as the outputs of a batch kernel. Every entry rule must take the same
 /// parameters; a record parameter's fields become input columns named after the fields, a
 /// scalar parameter an input column named after the parameter.
-pub fn lower_program(m: &Module, sources: &[SourceFile], name: &str, entries: &[RuleId], as_of: Option<i64>) -> Result<ir::Program, Vec<LowerError>> {
+pub fn lower_program(
+    m: &Module,
+    sources: &[SourceFile],
+    name: &str,
+    entries: &[RuleId],
+    as_of: Option<i64>,
+) -> Result<ir::Program, Vec<LowerError>> {
     let mut lw = Lowerer::new(m, sources, as_of);
     let Some(first) = entries.first() else {
         return lw.into_program(name, vec![], vec![], vec![]);
@@ -17,20 +23,42 @@ pub fn lower_program(m: &Module, sources: &[SourceFile], name: &str, entries: &[
     for r in entries {
         let info = m.rule(*r);
         if info.param_types() != first_info.param_types() {
-            lw.fail(info.loc.file, Diagnostic::new(&codes::BAD_CALL, format!("`{}` takes different inputs from `{}`", info.name, first_info.name), info.head, "cannot run in the same batch"));
+            lw.fail(
+                info.loc.file,
+                Diagnostic::new(
+                    &codes::BAD_CALL,
+                    format!("`{}` takes different inputs from `{}`", info.name, first_info.name),
+                    info.head,
+                    "cannot run in the same batch",
+                ),
+            );
             continue;
         }
         lw.reset_frame();
         let Body { bindings, result: BodyResult::Scalar(result) } = lw.rule_body(*r, env.clone()) else {
-            lw.fail(info.loc.file, Diagnostic::new(&codes::BAD_CALL, format!("`{}` returns a record, which is not an output column", info.name), info.head, "returns a record")
-                .with_help("output the rules that compute its fields, or a rule returning one of them"));
+            lw.fail(
+                info.loc.file,
+                Diagnostic::new(
+                    &codes::BAD_CALL,
+                    format!("`{}` returns a record, which is not an output column", info.name),
+                    info.head,
+                    "returns a record",
+                )
+                .with_help("output the rules that compute its fields, or a rule returning one of them"),
+            );
             continue;
         };
         let mut body = Block { bindings, result: Expr::Local(result) };
         if named_repr(info.ret) == Repr::Num {
             // Decimal results are written at six places.
             let site = lw.site(info.head);
-            let scaled = Expr::Arith { op: ArithOp::Mul, repr: Repr::Num, a: bx(body.result), b: bx(Expr::ConstN(Frac::int(10i64.pow(ir::DECIMAL_COLUMN_SCALE)))), site };
+            let scaled = Expr::Arith {
+                op: ArithOp::Mul,
+                repr: Repr::Num,
+                a: bx(body.result),
+                b: bx(Expr::ConstN(Frac::int(10i64.pow(ir::DECIMAL_COLUMN_SCALE)))),
+                site,
+            };
             let site = lw.site(info.head);
             body.result = Expr::RoundInt { arg: bx(scaled), mode: RoundMode::HalfAwayFromZero, site };
         }
@@ -78,7 +106,15 @@ fn aggregate_specs(lw: &mut Lowerer, entries: &[RuleId]) -> Vec<pol_kernel::Aggr
                 crate::syntax::ast::AggOp::Gt => AggregateCmp::Gt,
                 crate::syntax::ast::AggOp::Ge => AggregateCmp::Ge,
             };
-            specs.push(AggregateSpec { slot: slot.name.clone(), text, origin, cite: a.cite.clone().or_else(|| slot.cite.clone()), lhs, cmp, rhs });
+            specs.push(AggregateSpec {
+                slot: slot.name.clone(),
+                text,
+                origin,
+                cite: a.cite.clone().or_else(|| slot.cite.clone()),
+                lhs,
+                cmp,
+                rhs,
+            });
         }
     }
     specs
@@ -117,7 +153,14 @@ fn entry_env(m: &Module, rule: RuleId) -> (Vec<ir::Input>, HashMap<u32, Val>) {
 /// Lowers a slot requirement for a rule implementing the slot: a program whose one output
 /// is the requirement (`I64` 0 or 1) evaluated with `result` bound to the rule's value.
 /// `cond_file` is the framework file the requirement is written in.
-pub fn lower_requirement(m: &Module, sources: &[SourceFile], rule: RuleId, cond: &TExpr, cond_file: FileIdx, as_of: Option<i64>) -> Result<ir::Program, Vec<LowerError>> {
+pub fn lower_requirement(
+    m: &Module,
+    sources: &[SourceFile],
+    rule: RuleId,
+    cond: &TExpr,
+    cond_file: FileIdx,
+    as_of: Option<i64>,
+) -> Result<ir::Program, Vec<LowerError>> {
     let mut lw = Lowerer::new(m, sources, as_of);
     let (inputs, mut env) = entry_env(m, rule);
     let info = m.rule(rule);
@@ -138,7 +181,9 @@ pub fn lower_requirement(m: &Module, sources: &[SourceFile], rule: RuleId, cond:
 pub fn input_cell(c: Const, ty: &ScalarTy) -> Option<i64> {
     match (c, ty) {
         (Const::I(i), ScalarTy::Decimal { scale }) => i.checked_mul(10i64.pow(*scale)),
-        (Const::N(n), ScalarTy::Decimal { scale }) => n.mul(Frac::int(10i64.pow(*scale))).ok()?.round_to_int(RoundMode::HalfAwayFromZero).ok(),
+        (Const::N(n), ScalarTy::Decimal { scale }) => {
+            n.mul(Frac::int(10i64.pow(*scale))).ok()?.round_to_int(RoundMode::HalfAwayFromZero).ok()
+        }
         (Const::I(i), _) => Some(i),
         (Const::N(n), _) => n.round_to_int(RoundMode::HalfAwayFromZero).ok(),
     }

@@ -278,7 +278,11 @@ pub struct TestDef {
 pub enum TestStmt {
     Let(Let),
     /// `population name = [record, …]`: rows for the aggregate requirements of a scheme.
-    Population { name: Ident, rows: Vec<Expr>, span: Span },
+    Population {
+        name: Ident,
+        rows: Vec<Expr>,
+        span: Span,
+    },
     Assert(Expr),
 }
 
@@ -341,20 +345,41 @@ impl BinOp {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum ExprKind {
     /// A number with an optional unit, kept as its exact decimal digits: `digits / 10^scale`.
-    Number { digits: i128, scale: u32, unit: Unit, period: Option<Period> },
+    Number {
+        digits: i128,
+        scale: u32,
+        unit: Unit,
+        period: Option<Period>,
+    },
     Date(i64),
     Bool(bool),
     Name(Ident),
     Field(Box<Expr>, Ident),
     Index(Box<Expr>, Box<Expr>),
-    Call { func: Ident, args: Vec<Arg> },
-    Record { name: Ident, fields: Vec<(Ident, Expr)> },
+    Call {
+        func: Ident,
+        args: Vec<Arg>,
+    },
+    Record {
+        name: Ident,
+        fields: Vec<(Ident, Expr)>,
+    },
     Neg(Box<Expr>),
     Not(Box<Expr>),
     Binary(BinOp, Box<Expr>, Box<Expr>),
-    If { cond: Box<Expr>, then: Box<Expr>, els: Box<Expr> },
-    Match { scrutinee: Option<Box<Expr>>, arms: Vec<Arm> },
-    Brackets { value: Box<Expr>, bands: Vec<Band> },
+    If {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        els: Box<Expr>,
+    },
+    Match {
+        scrutinee: Option<Box<Expr>>,
+        arms: Vec<Arm>,
+    },
+    Brackets {
+        value: Box<Expr>,
+        bands: Vec<Band>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -50,18 +50,10 @@ fn syntax_error(text: &str, e: pest::error::Error<Rule>) -> Diagnostic {
         end
     } else {
         let rest = &text[start.min(text.len())..];
-        let tok = rest
-            .char_indices()
-            .find(|(_, c)| c.is_whitespace())
-            .map(|(i, _)| i)
-            .unwrap_or(rest.len());
+        let tok = rest.char_indices().find(|(_, c)| c.is_whitespace()).map(|(i, _)| i).unwrap_or(rest.len());
         start + tok.max(rest.chars().next().map(char::len_utf8).unwrap_or(0))
     };
-    let found = if start >= text.len() {
-        "end of file".to_string()
-    } else {
-        format!("`{}`", &text[start..end.min(text.len())])
-    };
+    let found = if start >= text.len() { "end of file".to_string() } else { format!("`{}`", &text[start..end.min(text.len())]) };
     let expected = match &e.variant {
         ErrorVariant::ParsingError { positives, .. } => describe_expected(positives),
         ErrorVariant::CustomError { message } if message.contains("limit reached") => {
@@ -112,12 +104,8 @@ fn rule_name(r: Rule) -> &'static str {
         Rule::ident | Rule::label | Rule::callee => "a name",
         Rule::string => "a quoted string",
         Rule::date => "a date (YYYY-MM-DD)",
-        Rule::expr | Rule::or_expr | Rule::and_expr | Rule::not_expr | Rule::cmp_expr => {
-            "an expression"
-        }
-        Rule::sum | Rule::product | Rule::unary | Rule::postfix | Rule::value_pat => {
-            "an expression"
-        }
+        Rule::expr | Rule::or_expr | Rule::and_expr | Rule::not_expr | Rule::cmp_expr => "an expression",
+        Rule::sum | Rule::product | Rule::unary | Rule::postfix | Rule::value_pat => "an expression",
         Rule::quantity | Rule::number => "a number",
         Rule::unit => "a unit",
         Rule::type_ref => "a type",
@@ -253,10 +241,7 @@ impl Builder {
         let kind = if is_framework {
             HeaderKind::Framework { version: version.unwrap_or_default() }
         } else {
-            HeaderKind::Scheme {
-                implements: implements.unwrap_or_else(|| self.missing_ident(span)),
-                version,
-            }
+            HeaderKind::Scheme { implements: implements.unwrap_or_else(|| self.missing_ident(span)), version }
         };
         Header { kind, name, title, effective, cite, span }
     }
@@ -394,9 +379,7 @@ impl Builder {
                     let value = value.unwrap_or_else(|| self.missing(vspan, "an expression"));
                     values.push(DatedValue { value, from, span: vspan });
                 }
-                Rule::horizon => {
-                    until = c.into_inner().find(|d| d.as_rule() == Rule::date).map(|d| self.date(d))
-                }
+                Rule::horizon => until = c.into_inner().find(|d| d.as_rule() == Rule::date).map(|d| self.date(d)),
                 Rule::cite => cite = Some(self.cite(c)),
                 _ => {}
             }
@@ -625,9 +608,7 @@ impl Builder {
         for c in p.into_inner() {
             match c.as_rule() {
                 Rule::string => name = string(c),
-                Rule::as_of => {
-                    as_of = c.into_inner().find(|d| d.as_rule() == Rule::date).map(|d| self.date(d))
-                }
+                Rule::as_of => as_of = c.into_inner().find(|d| d.as_rule() == Rule::date).map(|d| self.date(d)),
                 Rule::let_stmt => stmts.push(TestStmt::Let(self.let_stmt(c))),
                 Rule::assertion => {
                     if let Some(e) = c.into_inner().next() {
@@ -738,8 +719,7 @@ impl Builder {
             }
             Rule::or_expr | Rule::and_expr => {
                 let op = if p.as_rule() == Rule::or_expr { BinOp::Or } else { BinOp::And };
-                let mut operands =
-                    p.into_inner().filter(|c| !matches!(c.as_rule(), Rule::kw_or | Rule::kw_and));
+                let mut operands = p.into_inner().filter(|c| !matches!(c.as_rule(), Rule::kw_or | Rule::kw_and));
                 let mut acc = self.opt_expr(operands.next(), span);
                 for (n, c) in operands.enumerate() {
                     if !self.chain_ok(span, n + 2, op) {
@@ -806,10 +786,7 @@ impl Builder {
                         Rule::index => {
                             let key = self.opt_expr(c.into_inner().next(), cspan);
                             let sp = acc.span.to(cspan);
-                            acc = Expr {
-                                kind: ExprKind::Index(Box::new(acc), Box::new(key)),
-                                span: sp,
-                            };
+                            acc = Expr { kind: ExprKind::Index(Box::new(acc), Box::new(key)), span: sp };
                         }
                         _ => {}
                     }
@@ -831,14 +808,7 @@ impl Builder {
                 let cond = self.opt_expr(it.next(), span);
                 let then = self.opt_expr(it.next(), span);
                 let els = self.opt_expr(it.next(), span);
-                Expr {
-                    kind: ExprKind::If {
-                        cond: Box::new(cond),
-                        then: Box::new(then),
-                        els: Box::new(els),
-                    },
-                    span,
-                }
+                Expr { kind: ExprKind::If { cond: Box::new(cond), then: Box::new(then), els: Box::new(els) }, span }
             }
             Rule::match_expr => {
                 let mut scrutinee = None;
@@ -885,8 +855,7 @@ impl Builder {
                     .map(|f| {
                         let fspan = span_of(&f);
                         let mut fi = f.into_inner();
-                        let fname =
-                            fi.next().map(ident).unwrap_or_else(|| self.missing_ident(fspan));
+                        let fname = fi.next().map(ident).unwrap_or_else(|| self.missing_ident(fspan));
                         let value = self.opt_expr(fi.next(), fspan);
                         (fname, value)
                     })
@@ -895,11 +864,7 @@ impl Builder {
             }
             Rule::call => {
                 let mut it = p.into_inner();
-                let func = it
-                    .next()
-                    .and_then(|callee| callee.into_inner().next())
-                    .map(ident)
-                    .unwrap_or_else(|| self.missing_ident(span));
+                let func = it.next().and_then(|callee| callee.into_inner().next()).map(ident).unwrap_or_else(|| self.missing_ident(span));
                 let args = it
                     .map(|a| {
                         let aspan = span_of(&a);
@@ -1003,7 +968,6 @@ impl Builder {
         Expr { kind: ExprKind::Number { digits, scale, unit, period }, span }
     }
 }
-
 
 /// What stands in for an expression the parse refused (it comes with a diagnostic, so the
 /// file is never checked or run).

@@ -13,25 +13,14 @@ use pol_core::ir::Expr;
 
 impl FunctionTranslator<'_, '_> {
     /// `if c != 0 { then } else { els }`, evaluating only the side taken.
-    pub fn choose(
-        &mut self,
-        c: Int,
-        then: &dyn Fn(&mut Self) -> Val,
-        els: &dyn Fn(&mut Self) -> Val,
-    ) -> Val {
+    pub fn choose(&mut self, c: Int, then: &dyn Fn(&mut Self) -> Val, els: &dyn Fn(&mut Self) -> Val) -> Val {
         let allow = self.allow_select;
         self.choose_with(c, then, els, allow)
     }
 
     /// Like [`FunctionTranslator::choose`]; `may_select` false forces a branch (for sides that
     /// are only safe to run when the condition holds).
-    pub fn choose_with(
-        &mut self,
-        c: Int,
-        then: &dyn Fn(&mut Self) -> Val,
-        els: &dyn Fn(&mut Self) -> Val,
-        may_select: bool,
-    ) -> Val {
+    pub fn choose_with(&mut self, c: Int, then: &dyn Fn(&mut Self) -> Val, els: &dyn Fn(&mut Self) -> Val, may_select: bool) -> Val {
         if !c.iv.contains(0) {
             return then(self);
         }
@@ -62,32 +51,23 @@ impl FunctionTranslator<'_, '_> {
         let merge = self.builder.create_block();
         for part in shape_parts(shape) {
             if part.as_point().is_none() {
-                self.builder
-                    .append_block_param(merge, super::width_type(part));
+                self.builder.append_block_param(merge, super::width_type(part));
             }
         }
-        self.builder
-            .ins()
-            .brif(cond, then_block, &[], else_block, &[]);
+        self.builder.ins().brif(cond, then_block, &[], else_block, &[]);
         self.builder.seal_block(then_block);
         self.builder.seal_block(else_block);
         for (block, side) in [(then_block, then), (else_block, els)] {
             self.builder.switch_to_block(block);
             let v = side(self);
-            let args: Vec<BlockArg> = self
-                .conform(v, shape)
-                .into_iter()
-                .map(BlockArg::from)
-                .collect();
+            let args: Vec<BlockArg> = self.conform(v, shape).into_iter().map(BlockArg::from).collect();
             self.builder.ins().jump(merge, &args);
         }
         self.builder.seal_block(merge);
         self.builder.switch_to_block(merge);
         let params = self.builder.block_params(merge).to_vec();
         let mut params = params.into_iter();
-        self.build_from_shape(shape, &mut |_, _| {
-            params.next().unwrap_or_else(Value::reserved_value)
-        })
+        self.build_from_shape(shape, &mut |_, _| params.next().unwrap_or_else(Value::reserved_value))
     }
 
     /// `c ? a : b` for an `i8` condition, both sides already computed.
@@ -137,11 +117,7 @@ impl FunctionTranslator<'_, '_> {
             Val::I(t.bool_int(holds))
         };
         let decided = |t: &mut Self| Val::I(t.int_const(i128::from(!is_and)));
-        if is_and {
-            self.choose(x, &second, &decided)
-        } else {
-            self.choose(x, &decided, &second)
-        }
+        if is_and { self.choose(x, &second, &decided) } else { self.choose(x, &decided, &second) }
     }
 }
 

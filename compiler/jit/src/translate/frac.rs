@@ -42,13 +42,7 @@ impl FunctionTranslator<'_, '_> {
 
     /// Runs `same` when the denominators are equal and `cross` otherwise, deciding at compile
     /// time where possible.
-    fn by_den_equality(
-        &mut self,
-        x: Frac,
-        y: Frac,
-        same: &dyn Fn(&mut Self) -> Val,
-        cross: &dyn Fn(&mut Self) -> Val,
-    ) -> Val {
+    fn by_den_equality(&mut self, x: Frac, y: Frac, same: &dyn Fn(&mut Self) -> Val, cross: &dyn Fn(&mut Self) -> Val) -> Val {
         match Self::dens_equal(x.den, y.den) {
             Some(true) => same(self),
             Some(false) => cross(self),
@@ -145,13 +139,7 @@ impl FunctionTranslator<'_, '_> {
     }
 
     /// `Frac::round_to`: `round(x / quantum) × quantum`, every step checked at `site`.
-    pub fn frac_round_to(
-        &mut self,
-        x: Frac,
-        quantum: pol_core::exact::Frac,
-        mode: RoundMode,
-        site: SiteId,
-    ) -> Frac {
+    pub fn frac_round_to(&mut self, x: Frac, quantum: pol_core::exact::Frac, mode: RoundMode, site: SiteId) -> Frac {
         let q = self.frac_const(quantum.num, quantum.den);
         let ratio = self.frac_div(x, q, site);
         let k = self.round_quotient(ratio.num, ratio.den, mode);
@@ -217,18 +205,9 @@ impl FunctionTranslator<'_, '_> {
         let (d_lo, d_hi) = self.builder.ins().isplit(d);
         let mode = self.builder.ins().iconst(types::I64, round_mode_code(mode));
         let out = self.builder.ins().stack_addr(self.ptr, self.scratch, 0);
-        self.builder.ins().call(
-            self.imports.round_quotient,
-            &[n_lo, n_hi, d_lo, d_hi, mode, out],
-        );
+        self.builder.ins().call(self.imports.round_quotient, &[n_lo, n_hi, d_lo, d_hi, mode, out]);
         let v = self.load_i128(out);
-        self.refine(
-            Int {
-                v,
-                iv: Interval::I128,
-            },
-            iv,
-        )
+        self.refine(Int { v, iv: Interval::I128 }, iv)
     }
 
     /// `round_quotient` on 64-bit operands with `den >= 1`. Never overflows: when the remainder
@@ -254,10 +233,7 @@ impl FunctionTranslator<'_, '_> {
                 self.builder.ins().isub(q, borrow)
             }
             RoundMode::Up => {
-                let above = self
-                    .builder
-                    .ins()
-                    .icmp_imm_s(IntCC::SignedGreaterThan, r, 0);
+                let above = self.builder.ins().icmp_imm_s(IntCC::SignedGreaterThan, r, 0);
                 let carry = self.builder.ins().uextend(types::I64, above);
                 self.builder.ins().iadd(q, carry)
             }
@@ -268,14 +244,9 @@ impl FunctionTranslator<'_, '_> {
                 let abs_r = self.builder.ins().select(negative, minus_r, r);
                 let rest = self.builder.ins().isub(d, abs_r);
                 let bump = if mode == RoundMode::HalfAwayFromZero {
-                    self.builder
-                        .ins()
-                        .icmp(IntCC::SignedGreaterThanOrEqual, abs_r, rest)
+                    self.builder.ins().icmp(IntCC::SignedGreaterThanOrEqual, abs_r, rest)
                 } else {
-                    let above = self
-                        .builder
-                        .ins()
-                        .icmp(IntCC::SignedGreaterThan, abs_r, rest);
+                    let above = self.builder.ins().icmp(IntCC::SignedGreaterThan, abs_r, rest);
                     let half = self.builder.ins().icmp(IntCC::Equal, abs_r, rest);
                     let low_bit = self.builder.ins().band_imm_s(q, 1);
                     let odd = self.builder.ins().icmp_imm_s(IntCC::NotEqual, low_bit, 0);
@@ -309,12 +280,7 @@ impl FunctionTranslator<'_, '_> {
             RoundMode::HalfAwayFromZero => d / 2,
             RoundMode::HalfEven => return None,
         };
-        if num
-            .iv
-            .hi
-            .checked_add(bias)
-            .is_none_or(|hi| hi > i64::MAX as i128)
-        {
+        if num.iv.hi.checked_add(bias).is_none_or(|hi| hi > i64::MAX as i128) {
             return None;
         }
         let biased = self.builder.ins().iadd_imm_s(num.v, bias as i64);

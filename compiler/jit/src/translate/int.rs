@@ -40,20 +40,12 @@ impl FunctionTranslator<'_, '_> {
 
     /// The low 64 bits (the whole value when it fits).
     pub fn narrow(&mut self, x: Int) -> Value {
-        if self.dry || !x.wide() {
-            x.v
-        } else {
-            self.builder.ins().ireduce(types::I64, x.v)
-        }
+        if self.dry || !x.wide() { x.v } else { self.builder.ins().ireduce(types::I64, x.v) }
     }
 
     /// The value sign-extended to 128 bits.
     pub fn widen(&mut self, x: Int) -> Value {
-        if self.dry || x.wide() {
-            x.v
-        } else {
-            self.builder.ins().sextend(types::I128, x.v)
-        }
+        if self.dry || x.wide() { x.v } else { self.builder.ins().sextend(types::I128, x.v) }
     }
 
     pub fn at_width(&mut self, x: Int, wide: bool) -> Value {
@@ -122,10 +114,7 @@ impl FunctionTranslator<'_, '_> {
             }
         };
         self.fault_if(overflow, site, FaultKind::Overflow);
-        let result = Int {
-            v,
-            iv: if wide { Interval::I128 } else { Interval::I64 },
-        };
+        let result = Int { v, iv: if wide { Interval::I128 } else { Interval::I64 } };
         self.refine(result, iv)
     }
 
@@ -141,20 +130,14 @@ impl FunctionTranslator<'_, '_> {
             let (a_lo, a_hi) = self.builder.ins().isplit(a);
             let (b_lo, b_hi) = self.builder.ins().isplit(b);
             let out = self.builder.ins().stack_addr(self.ptr, self.scratch, 0);
-            let call = self
-                .builder
-                .ins()
-                .call(self.imports.mul_i128, &[a_lo, a_hi, b_lo, b_hi, out]);
+            let call = self.builder.ins().call(self.imports.mul_i128, &[a_lo, a_hi, b_lo, b_hi, out]);
             let status = self.builder.inst_results(call)[0];
             (status, out)
         };
         let failed = self.nonzero(status);
         self.fault_if(failed, site, FaultKind::Overflow);
         let v = self.load_i128(out);
-        Int {
-            v,
-            iv: Interval::I128,
-        }
+        Int { v, iv: Interval::I128 }
     }
 
     /// Reads a 128-bit result a helper wrote as two words at `addr`.
@@ -162,24 +145,14 @@ impl FunctionTranslator<'_, '_> {
         if self.dry {
             return addr;
         }
-        let lo = self
-            .builder
-            .ins()
-            .load(types::I64, MemFlagsData::trusted(), addr, 0);
-        let hi = self
-            .builder
-            .ins()
-            .load(types::I64, MemFlagsData::trusted(), addr, 8);
+        let lo = self.builder.ins().load(types::I64, MemFlagsData::trusted(), addr, 0);
+        let hi = self.builder.ins().load(types::I64, MemFlagsData::trusted(), addr, 8);
         self.builder.ins().iconcat(lo, hi)
     }
 
     /// `x != 0` for a helper's `i64` status.
     pub fn nonzero(&mut self, x: Value) -> Value {
-        if self.dry {
-            x
-        } else {
-            self.builder.ins().icmp_imm_s(IntCC::NotEqual, x, 0)
-        }
+        if self.dry { x } else { self.builder.ins().icmp_imm_s(IntCC::NotEqual, x, 0) }
     }
 
     /// `-x`, faulting when the exact result leaves `target`.
@@ -257,10 +230,7 @@ impl FunctionTranslator<'_, '_> {
             return self.dummy(Interval::BOOL);
         }
         let v = self.builder.ins().uextend(types::I64, c);
-        Int {
-            v,
-            iv: Interval::BOOL,
-        }
+        Int { v, iv: Interval::BOOL }
     }
 
     /// An exact integer that must fit 64 bits, as `i64::try_from` in `Frac::round_to_int`.
@@ -284,9 +254,7 @@ impl FunctionTranslator<'_, '_> {
     /// Checked `I64` arithmetic with the interpreter's floor division and remainder.
     pub fn int_arith(&mut self, op: ArithOp, x: Int, y: Int, site: SiteId) -> Int {
         match op {
-            ArithOp::Add | ArithOp::Sub | ArithOp::Mul => {
-                self.checked(op, x, y, Interval::I64, site)
-            }
+            ArithOp::Add | ArithOp::Sub | ArithOp::Mul => self.checked(op, x, y, Interval::I64, site),
             ArithOp::Div | ArithOp::Rem if y.iv.lo >= 1 => self.floor_div_rem_positive(op, x, y),
             ArithOp::Div | ArithOp::Rem => self.int_div_rem_helper(op, x, y, site),
         }
@@ -295,11 +263,7 @@ impl FunctionTranslator<'_, '_> {
     /// Floor division or remainder by a divisor known to be positive: never faults.
     fn floor_div_rem_positive(&mut self, op: ArithOp, x: Int, y: Int) -> Int {
         self.tick(6);
-        let iv = if op == ArithOp::Div {
-            x.iv.quotient(y.iv)
-        } else {
-            Interval::new(0, y.iv.hi - 1)
-        };
+        let iv = if op == ArithOp::Div { x.iv.quotient(y.iv) } else { Interval::new(0, y.iv.hi - 1) };
         if self.dry {
             return self.dummy(iv);
         }
@@ -335,15 +299,9 @@ impl FunctionTranslator<'_, '_> {
         let (status, out) = if self.dry {
             (Value::reserved_value(), Value::reserved_value())
         } else {
-            let code = self
-                .builder
-                .ins()
-                .iconst(types::I64, i64::from(op == ArithOp::Rem));
+            let code = self.builder.ins().iconst(types::I64, i64::from(op == ArithOp::Rem));
             let out = self.builder.ins().stack_addr(self.ptr, self.scratch, 0);
-            let call = self
-                .builder
-                .ins()
-                .call(self.imports.int_div_rem, &[x.v, y.v, code, out]);
+            let call = self.builder.ins().call(self.imports.int_div_rem, &[x.v, y.v, code, out]);
             (self.builder.inst_results(call)[0], out)
         };
         let (by_zero, overflow) = if self.dry {
@@ -351,23 +309,11 @@ impl FunctionTranslator<'_, '_> {
         } else {
             let z = crate::helpers::HELPER_DIVISION_BY_ZERO;
             let o = crate::helpers::HELPER_OVERFLOW;
-            (
-                self.builder.ins().icmp_imm_s(IntCC::Equal, status, z),
-                self.builder.ins().icmp_imm_s(IntCC::Equal, status, o),
-            )
+            (self.builder.ins().icmp_imm_s(IntCC::Equal, status, z), self.builder.ins().icmp_imm_s(IntCC::Equal, status, o))
         };
         self.fault_if(by_zero, site, FaultKind::DivisionByZero);
         self.fault_if(overflow, site, FaultKind::Overflow);
-        let v = if self.dry {
-            out
-        } else {
-            self.builder
-                .ins()
-                .load(types::I64, MemFlagsData::trusted(), out, 0)
-        };
-        Int {
-            v,
-            iv: Interval::I64,
-        }
+        let v = if self.dry { out } else { self.builder.ins().load(types::I64, MemFlagsData::trusted(), out, 0) };
+        Int { v, iv: Interval::I64 }
     }
 }

@@ -17,13 +17,9 @@ impl FunctionTranslator<'_, '_> {
         let data = &tables[table];
         if let Some(k) = key.iv.as_point() {
             // A constant key is looked up now, with the interpreter's own search.
-            let found = i64::try_from(k)
-                .ok()
-                .and_then(|k| self.program.tables[table].get(k));
+            let found = i64::try_from(k).ok().and_then(|k| self.program.tables[table].get(k));
             return match found {
-                Some(Const::I(i)) if matches!(data.values, TableValues::Int { .. }) => {
-                    Val::I(self.int_const(i as i128))
-                }
+                Some(Const::I(i)) if matches!(data.values, TableValues::Int { .. }) => Val::I(self.int_const(i as i128)),
                 Some(Const::I(i)) => Val::N(self.frac_const(i as i128, 1)),
                 Some(Const::N(f)) => Val::N(self.frac_const(f.num, f.den)),
                 None => {
@@ -43,9 +39,7 @@ impl FunctionTranslator<'_, '_> {
                 } else {
                     // Wrapping subtraction: a key far from the table wraps to an index that is
                     // still out of range, since the keys span less than 2^63 values.
-                    self.builder
-                        .ins()
-                        .iadd_imm_s(key.v, (k0 as i128).wrapping_neg() as i64)
+                    self.builder.ins().iadd_imm_s(key.v, (k0 as i128).wrapping_neg() as i64)
                 };
                 if exact.is_some_and(|e| e.within(in_range)) {
                     // The key's range proves a hit; clamping anyway keeps the load inside the
@@ -57,15 +51,8 @@ impl FunctionTranslator<'_, '_> {
                         self.builder.ins().umin(index, last)
                     }
                 } else {
-                    let miss = if self.dry {
-                        index
-                    } else {
-                        self.builder.ins().icmp_imm_s(
-                            IntCC::UnsignedGreaterThanOrEqual,
-                            index,
-                            len as i64,
-                        )
-                    };
+                    let miss =
+                        if self.dry { index } else { self.builder.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, index, len as i64) };
                     self.fault_if(miss, site, FaultKind::TableMiss);
                     index
                 }
@@ -75,36 +62,19 @@ impl FunctionTranslator<'_, '_> {
                 let index = if self.dry {
                     Value::reserved_value()
                 } else {
-                    let keys = self
-                        .builder
-                        .ins()
-                        .iconst(self.ptr, data.keys.as_ptr() as i64);
+                    let keys = self.builder.ins().iconst(self.ptr, data.keys.as_ptr() as i64);
                     let n = self.builder.ins().iconst(types::I64, len as i64);
-                    let call = self
-                        .builder
-                        .ins()
-                        .call(self.imports.table_find, &[keys, n, key.v]);
+                    let call = self.builder.ins().call(self.imports.table_find, &[keys, n, key.v]);
                     self.builder.inst_results(call)[0]
                 };
-                let miss = if self.dry {
-                    index
-                } else {
-                    self.builder
-                        .ins()
-                        .icmp_imm_s(IntCC::SignedLessThan, index, 0)
-                };
+                let miss = if self.dry { index } else { self.builder.ins().icmp_imm_s(IntCC::SignedLessThan, index, 0) };
                 self.fault_if(miss, site, FaultKind::TableMiss);
                 index
             }
         };
         match &data.values {
             TableValues::Int { cells, iv } => Val::I(self.load_column(cells, *iv, index)),
-            TableValues::Num {
-                nums,
-                num_iv,
-                dens,
-                den_iv,
-            } => {
+            TableValues::Num { nums, num_iv, dens, den_iv } => {
                 let num = self.load_column(nums, *num_iv, index);
                 let den = self.load_column(dens, *den_iv, index);
                 Val::N(Frac { num, den })
@@ -169,15 +139,8 @@ impl FunctionTranslator<'_, '_> {
             let call = self.builder.ins().call(callee, &args);
             self.builder.inst_results(call)[0]
         };
-        let invalid = if self.dry {
-            result
-        } else {
-            self.builder.ins().icmp_imm_s(IntCC::Equal, result, INVALID)
-        };
+        let invalid = if self.dry { result } else { self.builder.ins().icmp_imm_s(IntCC::Equal, result, INVALID) };
         self.fault_if(invalid, site, FaultKind::InvalidDate);
-        Int {
-            v: result,
-            iv: Interval::new(INVALID as i128 + 1, i64::MAX as i128),
-        }
+        Int { v: result, iv: Interval::new(INVALID as i128 + 1, i64::MAX as i128) }
     }
 }

@@ -16,8 +16,7 @@ use crate::interval::Interval;
 use crate::tables::TableData;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    Block as ClifBlock, FuncRef, InstBuilder, MemFlagsData, StackSlot, StackSlotData,
-    StackSlotKind, Type, Value, types,
+    Block as ClifBlock, FuncRef, InstBuilder, MemFlagsData, StackSlot, StackSlotData, StackSlotKind, Type, Value, types,
 };
 use cranelift_codegen::packed_option::ReservedValue;
 use cranelift_frontend::{FunctionBuilder, Variable};
@@ -44,11 +43,7 @@ impl Int {
 }
 
 pub(crate) fn width_type(iv: Interval) -> Type {
-    if iv.fits_i64() {
-        types::I64
-    } else {
-        types::I128
-    }
+    if iv.fits_i64() { types::I64 } else { types::I128 }
 }
 
 /// An exact fraction `num / den`; `den >= 1` on every path that does not fault.
@@ -136,8 +131,7 @@ impl<'a, 'f> FunctionTranslator<'a, 'f> {
     ) -> Self {
         let mut builder = builder;
         let fault_block = builder.create_block();
-        let scratch =
-            builder.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 16, 4));
+        let scratch = builder.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 16, 4));
         FunctionTranslator {
             builder,
             program,
@@ -163,8 +157,7 @@ impl<'a, 'f> FunctionTranslator<'a, 'f> {
         self.builder.append_block_params_for_function_params(entry);
         self.builder.switch_to_block(entry);
         let params = self.builder.block_params(entry).to_vec();
-        let (inputs_ptr, outputs_ptr, status_ptr, rows) =
-            (params[0], params[1], params[2], params[3]);
+        let (inputs_ptr, outputs_ptr, status_ptr, rows) = (params[0], params[1], params[2], params[3]);
 
         // Column base pointers do not change during the batch: load them once.
         let flags = MemFlagsData::trusted().with_readonly();
@@ -172,20 +165,11 @@ impl<'a, 'f> FunctionTranslator<'a, 'f> {
         let mut input_bases = vec![None; self.program.inputs.len()];
         for (i, base) in input_bases.iter_mut().enumerate() {
             if used[i] {
-                *base = Some(
-                    self.builder
-                        .ins()
-                        .load(ptr, flags, inputs_ptr, (i * 8) as i32),
-                );
+                *base = Some(self.builder.ins().load(ptr, flags, inputs_ptr, (i * 8) as i32));
             }
         }
-        let output_bases: Vec<Value> = (0..self.program.outputs.len())
-            .map(|j| {
-                self.builder
-                    .ins()
-                    .load(ptr, flags, outputs_ptr, (j * 8) as i32)
-            })
-            .collect();
+        let output_bases: Vec<Value> =
+            (0..self.program.outputs.len()).map(|j| self.builder.ins().load(ptr, flags, outputs_ptr, (j * 8) as i32)).collect();
 
         let row_var = self.builder.declare_var(types::I64);
         let zero = self.builder.ins().iconst(types::I64, 0);
@@ -217,9 +201,7 @@ impl<'a, 'f> FunctionTranslator<'a, 'f> {
             let cell = self.as_int(value);
             let cell = self.narrow(cell);
             let addr = self.builder.ins().iadd(output_bases[j], offset);
-            self.builder
-                .ins()
-                .store(MemFlagsData::trusted(), cell, addr, 0);
+            self.builder.ins().store(MemFlagsData::trusted(), cell, addr, 0);
         }
         let ok = self.builder.ins().iconst(types::I32, 0);
         self.store_status(status_ptr, row_var, ok);
@@ -246,9 +228,7 @@ impl<'a, 'f> FunctionTranslator<'a, 'f> {
         let row = self.builder.use_var(row_var);
         let offset = self.builder.ins().ishl_imm_u(row, 2);
         let addr = self.builder.ins().iadd(status_ptr, offset);
-        self.builder
-            .ins()
-            .store(MemFlagsData::trusted(), status, addr, 0);
+        self.builder.ins().store(MemFlagsData::trusted(), status, addr, 0);
     }
 
     // -----------------------------------------------------------------------------------------
@@ -271,61 +251,30 @@ impl<'a, 'f> FunctionTranslator<'a, 'f> {
                 let q = self.round_quotient(x.num, x.den, *mode);
                 Val::I(self.fit_i64_checked(q, *site))
             }
-            Expr::RoundTo {
-                arg,
-                quantum,
-                mode,
-                site,
-            } => {
+            Expr::RoundTo { arg, quantum, mode, site } => {
                 let x = self.translate_num(arg);
                 Val::N(self.frac_round_to(x, *quantum, *mode, *site))
             }
-            Expr::Arith {
-                op,
-                repr: Repr::I64,
-                a,
-                b,
-                site,
-            } => {
+            Expr::Arith { op, repr: Repr::I64, a, b, site } => {
                 let x = self.translate_int(a);
                 let y = self.translate_int(b);
                 Val::I(self.int_arith(*op, x, y, *site))
             }
-            Expr::Arith {
-                op,
-                repr: Repr::Num,
-                a,
-                b,
-                site,
-            } => {
+            Expr::Arith { op, repr: Repr::Num, a, b, site } => {
                 let x = self.translate_num(a);
                 let y = self.translate_num(b);
                 Val::N(self.frac_arith(*op, x, y, *site))
             }
-            Expr::Neg {
-                repr: Repr::I64,
-                arg,
-                site,
-            } => {
+            Expr::Neg { repr: Repr::I64, arg, site } => {
                 let x = self.translate_int(arg);
                 Val::I(self.checked_neg(x, Interval::I64, *site))
             }
-            Expr::Neg {
-                repr: Repr::Num,
-                arg,
-                site,
-            } => {
+            Expr::Neg { repr: Repr::Num, arg, site } => {
                 let x = self.translate_num(arg);
                 let num = self.checked_neg(x.num, Interval::I128, *site);
                 Val::N(Frac { num, den: x.den })
             }
-            Expr::Cmp {
-                op,
-                repr,
-                a,
-                b,
-                site,
-            } => {
+            Expr::Cmp { op, repr, a, b, site } => {
                 let holds = match repr {
                     Repr::I64 => {
                         let x = self.translate_int(a);
@@ -340,33 +289,19 @@ impl<'a, 'f> FunctionTranslator<'a, 'f> {
                 };
                 Val::I(self.bool_int(holds))
             }
-            Expr::MinMax {
-                max,
-                repr,
-                a,
-                b,
-                site,
-            } => match repr {
+            Expr::MinMax { max, repr, a, b, site } => match repr {
                 Repr::I64 => {
                     let x = self.translate_int(a);
                     let y = self.translate_int(b);
                     // The second operand wins only when strictly better: ties keep the first.
-                    let cc = if *max {
-                        IntCC::SignedLessThan
-                    } else {
-                        IntCC::SignedGreaterThan
-                    };
+                    let cc = if *max { IntCC::SignedLessThan } else { IntCC::SignedGreaterThan };
                     let take_second = self.compare(cc, x, y);
                     self.select_val(take_second, Val::I(y), Val::I(x))
                 }
                 Repr::Num => {
                     let x = self.translate_num(a);
                     let y = self.translate_num(b);
-                    let cc = if *max {
-                        IntCC::SignedLessThan
-                    } else {
-                        IntCC::SignedGreaterThan
-                    };
+                    let cc = if *max { IntCC::SignedLessThan } else { IntCC::SignedGreaterThan };
                     let take_second = self.frac_cmp(cc, x, y, *site);
                     self.select_val(take_second, Val::N(y), Val::N(x))
                 }
@@ -379,15 +314,9 @@ impl<'a, 'f> FunctionTranslator<'a, 'f> {
             }
             Expr::And(a, b) => self.translate_and_or(a, b, true),
             Expr::Or(a, b) => self.translate_and_or(a, b, false),
-            Expr::If {
-                cond, then, els, ..
-            } => {
+            Expr::If { cond, then, els, .. } => {
                 let c = self.translate_int(cond);
-                self.choose(
-                    c,
-                    &|t: &mut Self| t.translate_expr(then),
-                    &|t: &mut Self| t.translate_expr(els),
-                )
+                self.choose(c, &|t: &mut Self| t.translate_expr(then), &|t: &mut Self| t.translate_expr(els))
             }
             Expr::Call { func, args, site } => Val::I(self.translate_call(*func, args, *site)),
             Expr::TableGet { table, key, site } => {
@@ -408,10 +337,7 @@ impl<'a, 'f> FunctionTranslator<'a, 'f> {
     pub fn translate_num(&mut self, e: &Expr) -> Frac {
         match self.translate_expr(e) {
             Val::N(f) => f,
-            Val::I(i) => Frac {
-                num: i,
-                den: self.int_const(1),
-            },
+            Val::I(i) => Frac { num: i, den: self.int_const(1) },
         }
     }
 
@@ -422,15 +348,8 @@ impl<'a, 'f> FunctionTranslator<'a, 'f> {
             Val::I(i) => i,
             Val::N(f) if f.num.iv.fits_i64() => f.num,
             Val::N(f) => {
-                let v = if self.dry {
-                    f.num.v
-                } else {
-                    self.builder.ins().ireduce(types::I64, f.num.v)
-                };
-                Int {
-                    v,
-                    iv: Interval::I64,
-                }
+                let v = if self.dry { f.num.v } else { self.builder.ins().ireduce(types::I64, f.num.v) };
+                Int { v, iv: Interval::I64 }
             }
         }
     }
@@ -442,11 +361,7 @@ impl<'a, 'f> FunctionTranslator<'a, 'f> {
             Some((lo, hi)) if lo <= hi => Interval::new(lo as i128, hi as i128),
             _ => Interval::I64,
         };
-        let v = if self.dry {
-            Value::reserved_value()
-        } else {
-            self.input_cells[id.0 as usize].unwrap_or_else(Value::reserved_value)
-        };
+        let v = if self.dry { Value::reserved_value() } else { self.input_cells[id.0 as usize].unwrap_or_else(Value::reserved_value) };
         Int { v, iv }
     }
 
@@ -499,11 +414,7 @@ impl<'a, 'f> FunctionTranslator<'a, 'f> {
 
     /// Rebuilds a value of `shape`: constant parts become constants, the others come from
     /// `next` in order.
-    fn build_from_shape(
-        &mut self,
-        shape: Shape,
-        next: &mut dyn FnMut(&mut Self, Interval) -> Value,
-    ) -> Val {
+    fn build_from_shape(&mut self, shape: Shape, next: &mut dyn FnMut(&mut Self, Interval) -> Value) -> Val {
         let mut part = |t: &mut Self, iv: Interval| match iv.as_point() {
             Some(c) => t.int_const(c),
             None => Int { v: next(t, iv), iv },
@@ -539,20 +450,14 @@ impl<'a, 'f> FunctionTranslator<'a, 'f> {
         let status = Fault { site, kind }.status();
         let cont = self.builder.create_block();
         let status = self.builder.ins().iconst(types::I32, status as i64);
-        self.builder
-            .ins()
-            .brif(cond, self.fault_block, &[status.into()], cont, &[]);
+        self.builder.ins().brif(cond, self.fault_block, &[status.into()], cont, &[]);
         self.builder.switch_to_block(cont);
         self.builder.seal_block(cont);
     }
 
     /// A fault that always happens when this point is reached.
     pub fn fault_always(&mut self, site: SiteId, kind: FaultKind) {
-        let one = if self.dry {
-            Value::reserved_value()
-        } else {
-            self.builder.ins().iconst(types::I8, 1)
-        };
+        let one = if self.dry { Value::reserved_value() } else { self.builder.ins().iconst(types::I8, 1) };
         self.fault_if(one, site, kind);
     }
 
@@ -572,10 +477,7 @@ impl<'a, 'f> FunctionTranslator<'a, 'f> {
 
     /// A placeholder value in dry runs.
     fn dummy(&self, iv: Interval) -> Int {
-        Int {
-            v: Value::reserved_value(),
-            iv,
-        }
+        Int { v: Value::reserved_value(), iv }
     }
 }
 
@@ -630,17 +532,11 @@ fn inputs_used(program: &Program) -> Vec<bool> {
             | Expr::Neg { arg, .. }
             | Expr::Not(arg)
             | Expr::TableGet { key: arg, .. } => walk(arg, used),
-            Expr::Arith { a, b, .. }
-            | Expr::Cmp { a, b, .. }
-            | Expr::MinMax { a, b, .. }
-            | Expr::And(a, b)
-            | Expr::Or(a, b) => {
+            Expr::Arith { a, b, .. } | Expr::Cmp { a, b, .. } | Expr::MinMax { a, b, .. } | Expr::And(a, b) | Expr::Or(a, b) => {
                 walk(a, used);
                 walk(b, used);
             }
-            Expr::If {
-                cond, then, els, ..
-            } => {
+            Expr::If { cond, then, els, .. } => {
                 walk(cond, used);
                 walk(then, used);
                 walk(els, used);

@@ -35,13 +35,7 @@ pub fn num(arg: Expr, den: i128) -> Expr {
 }
 
 pub fn arith(op: ArithOp, repr: Repr, a: Expr, bb: Expr, site: u32) -> Expr {
-    Expr::Arith {
-        op,
-        repr,
-        a: b(a),
-        b: b(bb),
-        site: SiteId(site),
-    }
+    Expr::Arith { op, repr, a: b(a), b: b(bb), site: SiteId(site) }
 }
 
 pub fn ai(op: ArithOp, a: Expr, bb: Expr, site: u32) -> Expr {
@@ -53,103 +47,50 @@ pub fn an(op: ArithOp, a: Expr, bb: Expr, site: u32) -> Expr {
 }
 
 pub fn cmp(op: CmpOp, repr: Repr, a: Expr, bb: Expr, site: u32) -> Expr {
-    Expr::Cmp {
-        op,
-        repr,
-        a: b(a),
-        b: b(bb),
-        site: SiteId(site),
-    }
+    Expr::Cmp { op, repr, a: b(a), b: b(bb), site: SiteId(site) }
 }
 
 pub fn minmax(max: bool, repr: Repr, a: Expr, bb: Expr, site: u32) -> Expr {
-    Expr::MinMax {
-        max,
-        repr,
-        a: b(a),
-        b: b(bb),
-        site: SiteId(site),
-    }
+    Expr::MinMax { max, repr, a: b(a), b: b(bb), site: SiteId(site) }
 }
 
 pub fn round_int(arg: Expr, mode: RoundMode, site: u32) -> Expr {
-    Expr::RoundInt {
-        arg: b(arg),
-        mode,
-        site: SiteId(site),
-    }
+    Expr::RoundInt { arg: b(arg), mode, site: SiteId(site) }
 }
 
 pub fn round_to(arg: Expr, quantum: Frac, mode: RoundMode, site: u32) -> Expr {
-    Expr::RoundTo {
-        arg: b(arg),
-        quantum,
-        mode,
-        site: SiteId(site),
-    }
+    Expr::RoundTo { arg: b(arg), quantum, mode, site: SiteId(site) }
 }
 
 pub fn neg(repr: Repr, arg: Expr, site: u32) -> Expr {
-    Expr::Neg {
-        repr,
-        arg: b(arg),
-        site: SiteId(site),
-    }
+    Expr::Neg { repr, arg: b(arg), site: SiteId(site) }
 }
 
 pub fn if_(repr: Repr, cond: Expr, then: Expr, els: Expr) -> Expr {
-    Expr::If {
-        repr,
-        cond: b(cond),
-        then: b(then),
-        els: b(els),
-    }
+    Expr::If { repr, cond: b(cond), then: b(then), els: b(els) }
 }
 
 pub fn call(func: Builtin, args: Vec<Expr>, site: u32) -> Expr {
-    Expr::Call {
-        func,
-        args,
-        site: SiteId(site),
-    }
+    Expr::Call { func, args, site: SiteId(site) }
 }
 
 pub fn table_get(table: u32, key: Expr, site: u32) -> Expr {
-    Expr::TableGet {
-        table: TableId(table),
-        key: b(key),
-        site: SiteId(site),
-    }
+    Expr::TableGet { table: TableId(table), key: b(key), site: SiteId(site) }
 }
 
 pub fn bind(l: u32, repr: Repr, value: Expr) -> Binding {
-    Binding {
-        local: LocalId(l),
-        repr,
-        value,
-        trace: None,
-    }
+    Binding { local: LocalId(l), repr, value, trace: None }
 }
 
 pub fn block(bindings: Vec<Binding>, result: Expr) -> Expr {
     Expr::Block(Box::new(Block { bindings, result }))
 }
 
-pub const ALL_MODES: [RoundMode; 5] = [
-    RoundMode::HalfAwayFromZero,
-    RoundMode::HalfEven,
-    RoundMode::Down,
-    RoundMode::Up,
-    RoundMode::TowardZero,
-];
+pub const ALL_MODES: [RoundMode; 5] =
+    [RoundMode::HalfAwayFromZero, RoundMode::HalfEven, RoundMode::Down, RoundMode::Up, RoundMode::TowardZero];
 
 pub fn input(name: &str, domain: Option<(i64, i64)>) -> Input {
-    Input {
-        name: name.into(),
-        ty: ScalarTy::Int,
-        domain,
-        is_id: false,
-    }
+    Input { name: name.into(), ty: ScalarTy::Int, domain, is_id: false }
 }
 
 /// A program of `inputs` and one output per expression (the body a block with no bindings
@@ -158,15 +99,7 @@ pub fn program(inputs: Vec<Input>, tables: Vec<Table>, outputs: Vec<Expr>) -> Pr
     let outputs = outputs
         .into_iter()
         .enumerate()
-        .map(|(i, e)| Output {
-            name: format!("out{i}"),
-            ty: ScalarTy::Int,
-            body: Block {
-                bindings: vec![],
-                result: e,
-            },
-            locals: 64,
-        })
+        .map(|(i, e)| Output { name: format!("out{i}"), ty: ScalarTy::Int, body: Block { bindings: vec![], result: e }, locals: 64 })
         .collect();
     let sites = (0..64)
         .map(|i| Site {
@@ -178,15 +111,7 @@ pub fn program(inputs: Vec<Input>, tables: Vec<Table>, outputs: Vec<Expr>) -> Pr
             cite: None,
         })
         .collect();
-    Program {
-        name: "test".into(),
-        as_of: 0,
-        inputs,
-        tables,
-        outputs,
-        sites,
-        aggregates: vec![],
-    }
+    Program { name: "test".into(), as_of: 0, inputs, tables, outputs, sites, aggregates: vec![] }
 }
 
 /// The statuses and output columns of one engine over `rows` (each row one cell per input).
@@ -197,9 +122,7 @@ pub struct Run {
 
 pub fn run(kernel: &dyn Kernel, n_outputs: usize, rows: &[Vec<i64>]) -> Run {
     let n_inputs = rows.first().map_or(0, |r| r.len());
-    let columns: Vec<Vec<i64>> = (0..n_inputs)
-        .map(|i| rows.iter().map(|r| r[i]).collect())
-        .collect();
+    let columns: Vec<Vec<i64>> = (0..n_inputs).map(|i| rows.iter().map(|r| r[i]).collect()).collect();
     let inputs: Vec<&[i64]> = columns.iter().map(|c| c.as_slice()).collect();
     // A sentinel shows cells an engine did not write; both must leave the same ones.
     let mut outputs = vec![vec![0x5eed_i64; rows.len()]; n_outputs];
@@ -214,8 +137,7 @@ pub fn run(kernel: &dyn Kernel, n_outputs: usize, rows: &[Vec<i64>]) -> Run {
 /// Runs `program` on both engines and asserts identical statuses and cells for every row;
 /// returns the interpreter's run for further checks.
 pub fn check(program: &Program, rows: &[Vec<i64>]) -> Run {
-    let jit =
-        JitKernel::compile(program).unwrap_or_else(|e| panic!("compile failed: {e}\n{program}"));
+    let jit = JitKernel::compile(program).unwrap_or_else(|e| panic!("compile failed: {e}\n{program}"));
     let interp = InterpKernel::new(program.clone());
     let n = program.outputs.len();
     let want = run(&interp, n, rows);
@@ -272,7 +194,5 @@ pub fn edge_values() -> Vec<i64> {
 /// Every pair of edge values, as rows of two cells.
 pub fn edge_pairs() -> Vec<Vec<i64>> {
     let v = edge_values();
-    v.iter()
-        .flat_map(|a| v.iter().map(move |b| vec![*a, *b]))
-        .collect()
+    v.iter().flat_map(|a| v.iter().map(move |b| vec![*a, *b])).collect()
 }
