@@ -57,6 +57,12 @@ pub enum RuntimeError {
 }
 
 impl RuntimeError {
+    /// Whether the run failed because of what the rules say about the data (a broken or
+    /// undecidable aggregate requirement: exit code 1), not because of usage or IO (exit 2).
+    pub fn is_rule_failure(&self) -> bool {
+        matches!(self, RuntimeError::AggregatesFailed { .. } | RuntimeError::AggregateOverflow { .. })
+    }
+
     pub(crate) fn io(file: impl Into<PathBuf>, action: &'static str, source: std::io::Error) -> Self {
         RuntimeError::Io { file: file.into(), action, source }
     }

@@ -7,10 +7,6 @@
 //! validate and evaluate batches. The calling thread reorders results by sequence number and
 //! writes them, so the output is in input order and identical whatever the thread count.
 
-/// Stack of each evaluation thread: enough for the interpreter on the deepest expression the
-/// parser accepts (the same figure as `pol_core::STACK_BYTES`, which this crate cannot name).
-const EVAL_STACK_BYTES: usize = 512 << 20;
-
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -30,6 +26,10 @@ use crate::read::{InputReader, open_input};
 use crate::schema::{FileFormat, check_signature};
 use crate::summary::RunSummary;
 use crate::write::OutputWriter;
+
+/// Stack of each evaluation thread: enough for the interpreter on the deepest expression the
+/// parser accepts (the same figure as `pol_core::STACK_BYTES`, which this crate cannot name).
+const EVAL_STACK_BYTES: usize = 512 << 20;
 
 /// Default rows per batch: large enough to amortize per-batch costs, small enough that a window
 /// of batches stays in the tens of megabytes.

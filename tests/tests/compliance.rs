@@ -205,7 +205,7 @@ proptest! {
         let rule = m.lookup_rule("f").expect("rule");
         let slot = &m.slots[0];
         for req in &slot.requires {
-            let program = lower::lower_requirement(m, &sources, rule, &req.cond, slot.loc.file, m.files[1].effective).expect("lowers");
+            let program = lower::lower_requirement(m, sources, rule, &req.cond, slot.loc.file, m.files[1].effective).expect("lowers");
             let out = &program.outputs[0];
             match prove::prove(&program, &prove::Budget::default()) {
                 prove::Verdict::Proven { .. } => {

@@ -229,13 +229,13 @@ enum Mutation {
 fn mutation() -> impl Strategy<Value = Mutation> {
     let pos = any::<usize>();
     prop_oneof![
-        (pos.clone(), 1usize..40).prop_map(|(at, len)| Mutation::DeleteBytes { at, len }),
-        (pos.clone(), prop::collection::vec(any::<u8>(), 1..8)).prop_map(|(at, bytes)| Mutation::InsertBytes { at, bytes }),
-        (pos.clone(), any::<u8>()).prop_map(|(at, byte)| Mutation::ReplaceByte { at, byte }),
-        (pos.clone(), prop::sample::select(TOKENS)).prop_map(|(at, token)| Mutation::InsertToken { at, token }),
-        (pos.clone(), prop::sample::select(TOKENS)).prop_map(|(nth, token)| Mutation::ReplaceToken { nth, token }),
-        pos.clone().prop_map(|nth| Mutation::DeleteToken { nth }),
-        (pos.clone(), pos.clone()).prop_map(|(a, b)| Mutation::SwapLines { a, b }),
+        (pos, 1usize..40).prop_map(|(at, len)| Mutation::DeleteBytes { at, len }),
+        (pos, prop::collection::vec(any::<u8>(), 1..8)).prop_map(|(at, bytes)| Mutation::InsertBytes { at, bytes }),
+        (pos, any::<u8>()).prop_map(|(at, byte)| Mutation::ReplaceByte { at, byte }),
+        (pos, prop::sample::select(TOKENS)).prop_map(|(at, token)| Mutation::InsertToken { at, token }),
+        (pos, prop::sample::select(TOKENS)).prop_map(|(nth, token)| Mutation::ReplaceToken { nth, token }),
+        pos.prop_map(|nth| Mutation::DeleteToken { nth }),
+        (pos, pos).prop_map(|(a, b)| Mutation::SwapLines { a, b }),
         pos.prop_map(|at| Mutation::Truncate { at }),
     ]
 }

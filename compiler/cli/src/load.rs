@@ -75,13 +75,13 @@ pub fn load(path: &Path, framework: Option<&Path>, budget: &Budget) -> Result<Lo
             continue;
         }
         let Ok(fsrc) = read_source(&c) else { continue };
-        if let FileKind::Framework { name, version: v } = driver::file_kind(&fsrc.text) {
-            if name == implements {
-                if version.as_ref().is_none_or(|want| *want == v) {
-                    return Ok(driver::check_scheme(fsrc, src, budget));
-                }
-                versions.push(v);
+        if let FileKind::Framework { name, version: v } = driver::file_kind(&fsrc.text)
+            && name == implements
+        {
+            if version.as_ref().is_none_or(|want| *want == v) {
+                return Ok(driver::check_scheme(fsrc, src, budget));
             }
+            versions.push(v);
         }
     }
     Ok(driver::framework_not_found(src, &implements, version.as_deref(), &versions, implements_span))

@@ -152,16 +152,16 @@ pub fn eval(a: &EvalArgs, trace: bool) -> Result<ExitCode, UsageError> {
             None => problems.push(format!("missing field `{}`", input.name)),
             Some(v) => match parse_cell(v, &input.ty) {
                 Ok(c) => {
-                    if let Some((lo, hi)) = input.domain {
-                        if c < lo || c > hi {
-                            problems.push(format!(
-                                "`{}` = {} is outside its domain {} ..= {}",
-                                input.name,
-                                format_cell(c, &input.ty),
-                                format_cell(lo, &input.ty),
-                                format_cell(hi, &input.ty)
-                            ));
-                        }
+                    if let Some((lo, hi)) = input.domain
+                        && (c < lo || c > hi)
+                    {
+                        problems.push(format!(
+                            "`{}` = {} is outside its domain {} ..= {}",
+                            input.name,
+                            format_cell(c, &input.ty),
+                            format_cell(lo, &input.ty),
+                            format_cell(hi, &input.ty)
+                        ));
                     }
                     cells.push(c);
                 }

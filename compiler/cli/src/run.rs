@@ -162,6 +162,10 @@ pub fn run(a: &RunArgs) -> Result<ExitCode, UsageError> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Err(e) if e.is_rule_failure() => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(1))
+        }
         Err(e) => Err(UsageError(e.to_string())),
     }
 }

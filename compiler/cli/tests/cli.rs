@@ -117,3 +117,70 @@ fn ir_prints_the_lowered_program_and_its_machine_ir() {
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).contains("function"), "{}", stdout(&o));
 }
+
+/// The README's main job, read from the README itself (the line after `<!-- main-job -->` in its
+/// `sh` block), with `cargo run --release -p pol-cli --` replaced by the binary under test and
+/// `out/` by a fresh folder that does not exist yet.
+fn readme_main_job() -> Vec<Vec<String>> {
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README");
+    let after = readme.split("<!-- main-job -->").nth(1).expect("README marks its main job");
+    let line = after.lines().find(|l| l.starts_with("cargo run")).expect("the main job's command line");
+    line.split("&&")
+        .map(|cmd| {
+            let cmd = cmd.trim().strip_prefix("cargo run --release -p pol-cli --").expect("each step runs pol");
+            cmd.split_whitespace().map(str::to_string).collect()
+        })
+        .collect()
+}
+
+#[test]
+fn the_readme_main_job_works_into_a_missing_folder_and_its_aggregate_holds() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("not/yet/here");
+    for mut step in readme_main_job() {
+        for a in &mut step {
+            if let Some(rest) = a.strip_prefix("out/") {
+                *a = out.join(rest).display().to_string();
+            }
+            if a == "1000000" {
+                // The same job on fewer rows keeps the suite fast; the shape is the same.
+                *a = "20000".into();
+            }
+        }
+        let args: Vec<&str> = step.iter().map(String::as_str).collect();
+        let o = pol(&args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}{}", stdout(&o), String::from_utf8_lossy(&o.stderr));
+        if args[0] == "run" {
+            assert!(stdout(&o).contains("holds"), "{}", stdout(&o));
+        }
+    }
+    assert!(out.join("adjusted.parquet").is_file());
+}
+
+#[test]
+fn each_outcome_has_its_exit_code() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let p = |name: &str| dir.path().join(name).display().to_string();
+    // 0: a clean check, passing tests, a run whose aggregate holds.
+    assert_eq!(pol(&["check", GUANGDONG]).status.code(), Some(0));
+    assert_eq!(pol(&["test", GUANGDONG]).status.code(), Some(0));
+    // 1: check errors.
+    let o = pol(&["check", "--framework", "tests/compliance/framework.pol", "tests/compliance/bad/forbidden_input.pol"]);
+    assert_eq!(o.status.code(), Some(1));
+    // 1: a failing test.
+    std::fs::write(p("failing.pol"), "rule one() -> Int = 1\ntest \"wrong\" { one() == 2 }\n").expect("write");
+    assert_eq!(pol(&["test", &p("failing.pol")]).status.code(), Some(1));
+    // 1: a broken aggregate (a uniform population pays far more than 3 % of its pensions), and
+    // the output is not written.
+    let o = pol(&["gen", GUANGDONG, "--record", "Retiree", "--rows", "2000", "--output", &p("uniform.parquet")]);
+    assert_eq!(o.status.code(), Some(0));
+    let o = pol(&["run", GUANGDONG, "--input", &p("uniform.parquet"), "--output", &p("out.parquet")]);
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("aggregate requirement broken"));
+    assert!(!dir.path().join("out.parquet").exists());
+    // 2: usage and IO errors.
+    assert_eq!(pol(&["run", GUANGDONG, "--input", &p("missing.parquet"), "--output", &p("o.parquet")]).status.code(), Some(2));
+    assert_eq!(pol(&["gen", GUANGDONG, "--record", "Nobody", "--rows", "1", "--output", &p("x.parquet")]).status.code(), Some(2));
+    assert_eq!(pol(&["check"]).status.code(), Some(2));
+    assert_eq!(pol(&["no-such-command"]).status.code(), Some(2));
+}

@@ -57,6 +57,9 @@ fn ck(v: Option<i128>) -> ArithResult<i128> {
     v.ok_or(ArithError::Overflow)
 }
 
+// `add`, `mul`, … are checked: they return a `Result` (overflow, division by zero), which the
+// operator traits cannot.
+#[allow(clippy::should_implement_trait)]
 impl Frac {
     pub const ZERO: Frac = Frac { num: 0, den: 1 };
     pub const ONE: Frac = Frac { num: 1, den: 1 };

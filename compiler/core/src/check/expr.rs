@@ -206,26 +206,24 @@ impl Checker<'_> {
         // `Enum.Variant`
         if let ExprKind::Name(n) = &base.kind {
             let is_local = self.scope.iter().any(|(s, _)| *s == n.name);
-            if !is_local {
-                if let Some(Symbol::Enum(e)) = self.m.names.get(&n.name).copied() {
-                    let info = &self.m.enums[e.0 as usize];
-                    return match info.variants.iter().position(|v| *v == field.name) {
-                        Some(i) => texpr(TKind::Const(Const::I(i as i64)), Ty::Enum(e), span),
-                        None => {
-                            let list = info.variants.join(", ");
-                            self.error(
-                                Diagnostic::new(
-                                    &codes::UNKNOWN_FIELD,
-                                    format!("enum `{}` has no variant `{}`", n.name, field.name),
-                                    field.span,
-                                    "unknown variant",
-                                )
-                                .with_help(format!("the variants are {list}")),
-                            );
-                            TExpr::error(span)
-                        }
-                    };
-                }
+            if !is_local && let Some(Symbol::Enum(e)) = self.m.names.get(&n.name).copied() {
+                let info = &self.m.enums[e.0 as usize];
+                return match info.variants.iter().position(|v| *v == field.name) {
+                    Some(i) => texpr(TKind::Const(Const::I(i as i64)), Ty::Enum(e), span),
+                    None => {
+                        let list = info.variants.join(", ");
+                        self.error(
+                            Diagnostic::new(
+                                &codes::UNKNOWN_FIELD,
+                                format!("enum `{}` has no variant `{}`", n.name, field.name),
+                                field.span,
+                                "unknown variant",
+                            )
+                            .with_help(format!("the variants are {list}")),
+                        );
+                        TExpr::error(span)
+                    }
+                };
             }
         }
         let b = self.expr(base);
@@ -373,7 +371,7 @@ impl Checker<'_> {
                     )
                     .with_label(x.span, l)
                     .with_label(y.span, r)
-                    .with_help(format!("{}", convert_help(if p == Period::Year { p } else { q }))),
+                    .with_help(convert_help(if p == Period::Year { p } else { q }).to_string()),
                 );
                 TExpr::error(span)
             }

@@ -13,23 +13,21 @@ use std::collections::HashMap;
 impl<'a> Checker<'a> {
     pub(super) fn declare_param(&mut self, p: &'a ast::ParamDef, is_scheme: bool) {
         // A scheme setting a framework's local parameter.
-        if is_scheme {
-            if let Some(Symbol::Param(id)) = self.m.names.get(&p.name.name).copied() {
-                let info = &self.m.params[id.0 as usize];
-                if info.kind == ParamKind::Local && info.loc.file != self.file {
-                    if info.values_file == self.file && !info.values.is_empty() {
-                        self.error(Diagnostic::new(
-                            &codes::DUPLICATE,
-                            format!("`{}` is set twice", p.name.name),
-                            p.name.span,
-                            "second setting",
-                        ));
-                        return;
-                    }
-                    self.m.params[id.0 as usize].values_file = self.file;
-                    self.param_defs.insert(id.0, (p, State::Pending));
+        if is_scheme && let Some(Symbol::Param(id)) = self.m.names.get(&p.name.name).copied() {
+            let info = &self.m.params[id.0 as usize];
+            if info.kind == ParamKind::Local && info.loc.file != self.file {
+                if info.values_file == self.file && !info.values.is_empty() {
+                    self.error(Diagnostic::new(
+                        &codes::DUPLICATE,
+                        format!("`{}` is set twice", p.name.name),
+                        p.name.span,
+                        "second setting",
+                    ));
                     return;
                 }
+                self.m.params[id.0 as usize].values_file = self.file;
+                self.param_defs.insert(id.0, (p, State::Pending));
+                return;
             }
         }
         let id = ParamId(self.m.params.len() as u32);
@@ -154,15 +152,15 @@ impl<'a> Checker<'a> {
             }
             values.push(DatedTExpr { from: v.from.map(|d| d.day), value: t, span: v.span });
         }
-        if let (Some(until), Some(last)) = (def.until, last) {
-            if until.day < last {
-                self.error(Diagnostic::new(
-                    &codes::DATED_ORDER,
-                    "the horizon is before the last value's date",
-                    until.span,
-                    "`until` must not precede the last `from`",
-                ));
-            }
+        if let (Some(until), Some(last)) = (def.until, last)
+            && until.day < last
+        {
+            self.error(Diagnostic::new(
+                &codes::DATED_ORDER,
+                "the horizon is before the last value's date",
+                until.span,
+                "`until` must not precede the last `from`",
+            ));
         }
         (self.locals, self.scope) = saved;
         let info = &mut self.m.params[id.0 as usize];

@@ -21,9 +21,9 @@ fn rule_reads(m: &Module, r: RuleId, memo: &mut BTreeMap<u32, BTreeMap<Read, Spa
     let info = m.rule(r);
     // Reads of each local (params first, then lets), expressed over the parameters.
     let mut local_reads: Vec<BTreeMap<Read, Span>> = vec![BTreeMap::new(); info.locals.len()];
-    for p in 0..info.params {
-        if !matches!(info.locals[p].ty, Ty::Record(_)) {
-            local_reads[p].insert((p, None), info.locals[p].span);
+    for (p, (reads, local)) in local_reads.iter_mut().zip(&info.locals).take(info.params).enumerate() {
+        if !matches!(local.ty, Ty::Record(_)) {
+            reads.insert((p, None), local.span);
         }
     }
     for l in &info.lets {

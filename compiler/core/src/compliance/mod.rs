@@ -42,23 +42,18 @@ pub fn check_scheme_compliance(m: &Module, sources: &[SourceFile], budget: &prov
     let fw = &m.files[0];
 
     // The framework version must be in force on the scheme's effective date.
-    if let (Some(se), Some(fe)) = (sfile.effective, fw.effective) {
-        if se < fe {
-            diags.push(
-                Diagnostic::new(
-                    &codes::FRAMEWORK_NOT_IN_FORCE,
-                    format!("framework `{}` is not in force on {}", fw.module_name, crate::calendar::format_date(se)),
-                    header_span,
-                    format!("the scheme takes effect on {}", crate::calendar::format_date(se)),
-                )
-                .with_note(format!(
-                    "{} takes effect on {} ({})",
-                    fw.module_name,
-                    crate::calendar::format_date(fe),
-                    fw.name
-                )),
-            );
-        }
+    if let (Some(se), Some(fe)) = (sfile.effective, fw.effective)
+        && se < fe
+    {
+        diags.push(
+            Diagnostic::new(
+                &codes::FRAMEWORK_NOT_IN_FORCE,
+                format!("framework `{}` is not in force on {}", fw.module_name, crate::calendar::format_date(se)),
+                header_span,
+                format!("the scheme takes effect on {}", crate::calendar::format_date(se)),
+            )
+            .with_note(format!("{} takes effect on {} ({})", fw.module_name, crate::calendar::format_date(fe), fw.name)),
+        );
     }
 
     // Every slot defined, with the framework's signature.

@@ -475,10 +475,10 @@ fn check_dates(m: &Module) -> Vec<i64> {
     let mut dates: Vec<i64> = eff.into_iter().collect();
     for p in &m.params {
         for v in &p.values {
-            if let Some(d) = v.from {
-                if eff.is_none_or(|e| d > e) {
-                    dates.push(d);
-                }
+            if let Some(d) = v.from
+                && eff.is_none_or(|e| d > e)
+            {
+                dates.push(d);
             }
         }
     }

@@ -212,24 +212,24 @@ impl<'a> Lowerer<'a> {
                 return Const::I(0);
             }
             (Some(d), true) => {
-                if let Some(until) = info.until {
-                    if d > until {
-                        self.fail(
-                            self.file,
-                            Diagnostic::new(
-                                &codes::PAST_HORIZON,
-                                format!(
-                                    "`{}` is used on {} past its horizon {}",
-                                    info.name,
-                                    crate::calendar::format_date(d),
-                                    crate::calendar::format_date(until)
-                                ),
-                                use_span,
-                                "no value published for this date",
-                            )
-                            .with_help("add the value for this date to the parameter"),
-                        );
-                    }
+                if let Some(until) = info.until
+                    && d > until
+                {
+                    self.fail(
+                        self.file,
+                        Diagnostic::new(
+                            &codes::PAST_HORIZON,
+                            format!(
+                                "`{}` is used on {} past its horizon {}",
+                                info.name,
+                                crate::calendar::format_date(d),
+                                crate::calendar::format_date(until)
+                            ),
+                            use_span,
+                            "no value published for this date",
+                        )
+                        .with_help("add the value for this date to the parameter"),
+                    );
                 }
                 values.iter().rev().find(|v| v.from.is_none_or(|f| f <= d))
             }
@@ -1152,5 +1152,24 @@ fn extend_key(key: &mut Option<String>, e: &Expr) {
     }
     if !atom(k, e) {
         *key = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A case the lowering believes impossible is an internal error (E9001), never a value.
+    #[test]
+    fn an_unexpected_expression_is_an_internal_error_not_a_value() {
+        let m = Module::default();
+        let mut lw = Lowerer::new(&m, &[], None);
+        let _ = lw.scalar(&TExpr::error(Span::new(3, 7)), &HashMap::new());
+        let errors = lw.take_errors();
+        assert_eq!(errors.len(), 1);
+        let d = &errors[0].diagnostic;
+        assert_eq!(d.code, codes::INTERNAL.code);
+        assert_eq!((d.primary.span.start, d.primary.span.end), (3, 7));
+        assert!(d.notes.iter().any(|n| n.contains("bug in pol")), "{d:?}");
     }
 }
