@@ -18,7 +18,10 @@ use pol_kernel::{ColumnSpec, ColumnType};
 use crate::error::RuntimeError;
 use crate::profile::{Profile, Sampler};
 use crate::schema::{ColumnFrom, OutputColumn, output_schema};
-use crate::value::days_from_civil;
+
+/// The default range of a date column without a declared domain: 1930-01-01 ..= 2005-12-31.
+const DEFAULT_FIRST_DAY: i64 = -14_610;
+const DEFAULT_LAST_DAY: i64 = 13_148;
 use crate::write::{OutputWriter, build_array};
 
 /// Rows per generated batch.
@@ -53,7 +56,8 @@ pub fn default_domain(ty: &ColumnType) -> (i64, i64) {
         ColumnType::Months => (0, 540),
         ColumnType::Money => (0, 1_000_000),
         ColumnType::Decimal { scale } => (0, 10i64.checked_pow(*scale).unwrap_or(1)),
-        ColumnType::Date => (days_from_civil(1930, 1, 1), days_from_civil(2005, 12, 31)),
+        // 1930-01-01 ..= 2005-12-31.
+        ColumnType::Date => (DEFAULT_FIRST_DAY, DEFAULT_LAST_DAY),
         ColumnType::Bool => (0, 1),
         ColumnType::Enum { variants, .. } => (0, variants.len() as i64 - 1),
     }

@@ -72,9 +72,19 @@ pub(crate) fn convert_batch_into(
     faults
 }
 
+/// The range a column's values must lie in: the declared domain, or for a date without one the
+/// calendar's years 1..=9999 — exactly what the compiler's prover assumes of such a field.
+fn effective_domain(spec: &ColumnSpec) -> Option<(i64, i64)> {
+    match (&spec.domain, &spec.ty) {
+        (Some(d), _) => Some(*d),
+        (None, pol_kernel::ColumnType::Date) => Some((pol_kernel::cell::MIN_DAY, pol_kernel::cell::MAX_DAY)),
+        (None, _) => None,
+    }
+}
+
 /// An in-domain value standing in for a faulty cell.
 fn placeholder(spec: &ColumnSpec) -> i64 {
-    match spec.domain {
+    match effective_domain(spec) {
         Some((lo, hi)) if lo <= 0 && 0 <= hi => 0,
         Some((lo, _)) => lo,
         None => 0,
@@ -285,7 +295,7 @@ fn short_key(bytes: &[u8]) -> Option<u128> {
 
 /// Sends every out-of-domain cell of `out` to the ledger and replaces it with a placeholder.
 fn check_domain_in_place(spec: &ColumnSpec, out: &mut [i64], faults: &mut BTreeMap<usize, InputFault>) {
-    let Some((lo, hi)) = spec.domain else { return };
+    let Some((lo, hi)) = effective_domain(spec) else { return };
     if !out.iter().any(|v| *v < lo || *v > hi) {
         return;
     }
@@ -309,13 +319,14 @@ impl CellSink<'_> {
     #[inline]
     fn push(&mut self, row: usize, cell: Cell) {
         let fault = match cell {
-            Cell::Value(v) => match self.spec.domain {
+            Cell::Value(v) => match effective_domain(self.spec) {
                 Some((lo, hi)) if v < lo || v > hi => Some((
                     crate::validate::CODE_OUT_OF_DOMAIN,
                     format!(
-                        "column `{}`: value {} is outside the declared domain {}",
+                        "column `{}`: value {} is outside the {} {}",
                         self.spec.name,
                         format_value(&self.spec.ty, v),
+                        if self.spec.domain.is_some() { "declared domain" } else { "calendar's dates" },
                         format_domain(&self.spec.ty, (lo, hi))
                     ),
                 )),
@@ -424,5 +435,25 @@ fn parse_text(ty: &ColumnType, raw: &str) -> Cell {
             Some(i) => Cell::Value(i as i64),
             None => Cell::Bad(format!("`{raw}` is not a variant of enum {name} ({})", variants.join(", "))),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pol_kernel::cell::{MAX_DAY, MIN_DAY};
+
+    /// A date column without a declared domain accepts exactly the calendar the compiler's
+    /// prover assumes (years 1..=9999); a day number outside goes to the ledger.
+    #[test]
+    fn dates_without_a_domain_are_held_to_years_1_to_9999() {
+        let spec = ColumnSpec { name: "review_date".into(), ty: pol_kernel::ColumnType::Date, domain: None, is_id: false };
+        let mut out = vec![MAX_DAY + 1, 0, MIN_DAY - 1, MIN_DAY, MAX_DAY];
+        let mut faults = BTreeMap::new();
+        check_domain_in_place(&spec, &mut out, &mut faults);
+        let rows: Vec<usize> = faults.keys().copied().collect();
+        assert_eq!(rows, [0, 2]);
+        assert!(faults.values().all(|f| f.code == CODE_OUT_OF_DOMAIN && f.message.contains("0001-01-01 ..= 9999-12-31")), "{faults:?}");
+        assert_eq!(&out[3..], &[MIN_DAY, MAX_DAY]);
     }
 }

@@ -42,7 +42,7 @@ fn codes_are_unique_well_formed_and_in_order() {
     for c in codes::ALL {
         assert!(seen.insert(c.code), "{} appears twice", c.code);
         let (family, digits) = c.code.split_at(1);
-        assert!(matches!(family, "E" | "C" | "R" | "T"), "{}: unknown family", c.code);
+        assert!(matches!(family, "E" | "C" | "R" | "T" | "V"), "{}: unknown family", c.code);
         assert!(digits.len() == 4 && digits.chars().all(|d| d.is_ascii_digit()), "{}: not a letter and four digits", c.code);
         if prev.starts_with(family) {
             assert!(prev < c.code, "{} comes after {prev}", c.code);
@@ -70,4 +70,35 @@ fn lookup_rejects_what_is_not_a_code() {
     for bad in ["", "E", "E02", "E9999", "X0001", "E0201 ", "type-mismatch", "E02010"] {
         assert!(codes::lookup(bad).is_none(), "`{bad}` should not be found");
     }
+}
+
+/// The ledger codes the runtime writes are the registry's, so `pol explain` explains every code a
+/// user can see in a ledger.
+#[test]
+fn the_runtime_ledger_codes_are_registered() {
+    let runtime = [
+        (pol_runtime::CODE_MISSING, &codes::MISSING_VALUE),
+        (pol_runtime::CODE_OUT_OF_DOMAIN, &codes::OUT_OF_DOMAIN),
+        (pol_runtime::CODE_BAD_VALUE, &codes::BAD_VALUE),
+        (pol_runtime::CODE_UNWRITABLE, &codes::UNWRITABLE),
+    ];
+    for (code, registered) in runtime {
+        assert_eq!(code, registered.code);
+        assert!(codes::lookup(code).is_some(), "{code} is not explained");
+    }
+    let v_codes = codes::ALL.iter().filter(|c| c.code.starts_with('V')).count();
+    assert_eq!(v_codes, runtime.len(), "a V code is registered that the runtime does not write");
+}
+
+/// Every code of the registry appears in the table of codes in the docs.
+#[test]
+fn every_code_is_in_the_docs_table() {
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/language.md")).expect("docs");
+    let compliance = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/compliance.md")).expect("docs");
+    let missing: Vec<&str> = codes::ALL
+        .iter()
+        .filter(|c| !docs.contains(&format!("{} {}", c.code, c.name)) && !compliance.contains(c.code))
+        .map(|c| c.code)
+        .collect();
+    assert!(missing.is_empty(), "not in the docs' table of codes: {missing:?}");
 }

@@ -311,6 +311,90 @@ fn apply(text: &str, m: &Mutation) -> String {
     String::from_utf8_lossy(&b).into_owned()
 }
 
+/// Files of the shapes that once crashed or exhausted the compiler: deep nesting of each kind,
+/// long flat sums, chains of rules calling the previous one twice, large tables, and
+/// record-valued expressions.
+fn shape() -> impl Strategy<Value = String> {
+    let nesting = (0usize..5, 0usize..600).prop_map(|(kind, depth)| {
+        let mut e = "1".to_string();
+        for i in 0..depth {
+            e = match kind {
+                0 => format!("({e})"),
+                1 => format!("if true then {e} else 0"),
+                2 => format!("match {} {{ 0 => {e}, else => 2 }}", i % 3),
+                3 => format!("-{e}"),
+                _ => format!("max({e}, 0)"),
+            };
+        }
+        format!("rule r() -> Int = {e}\ntest \"t\" {{ r() == r() }}\n")
+    });
+    let flat = (1usize..5000, prop::sample::select(&["+", "-", "*"][..])).prop_map(|(n, op)| {
+        let terms: Vec<String> = (0..n).map(|i| (i % 7 + 1).to_string()).collect();
+        format!("rule r() -> Int = {}\ntest \"t\" {{ r() == r() }}\n", terms.join(&format!(" {op} ")))
+    });
+    let chain = (1usize..40).prop_map(|n| {
+        let mut t = String::from("rule c0(x: Int) -> Int = x\n");
+        for i in 1..=n {
+            t.push_str(&format!("rule c{i}(x: Int) -> Int = c{0}(x) + c{0}(x) - c{0}(x)\n", i - 1));
+        }
+        t.push_str(&format!("test \"t\" {{ c{n}(3) == 3 }}\n"));
+        t
+    });
+    let table = (1usize..3000).prop_map(|n| {
+        let rows: Vec<String> = (0..n).map(|i| format!("  {i}: {i} yuan")).collect();
+        format!("table t(k: Int) -> Money {{\n{}\n}}\nrule g(k: Int) -> Money = t[k]\ntest \"t\" {{ g(0) == 0 yuan }}\n", rows.join(",\n"))
+    });
+    let records = (0usize..4, 0i64..100).prop_map(|(kind, v)| {
+        let body = match kind {
+            0 => "let q = p\n  q.x + 1".to_string(),
+            1 => "let q = if p.x > 50 then P { id: p.id, x: p.x - 50 } else p\n  q.x".to_string(),
+            2 => "let q = match p.x { >= 50 => p, else => P { id: p.id, x: 0 } }\n  q.x".to_string(),
+            _ => "twice(p).x + twice(twice(p)).x".to_string(),
+        };
+        format!(
+            "record P {{\n  id: Int in 1 ..= 9 key\n  x: Int in 0 ..= 100\n}}\nrule twice(p: P) -> P = P {{ id: p.id, x: p.x * 2 }}\nrule r(p: P) -> Int {{\n  {body}\n}}\ntest \"t\" {{ r(P {{ id: 1, x: {v} }}) == r(P {{ id: 1, x: {v} }}) }}\n"
+        )
+    });
+    prop_oneof![nesting, flat, chain, table, records]
+}
+
+/// Like [`run`], then every rule of a file that checks is lowered and run through both engines,
+/// which must agree.
+fn run_lowered(text: &str) {
+    // Everything, drops of deep trees included, on the compiler's stack as the CLI does.
+    pol_core::on_compiler_stack(|| {
+        run(text);
+        let checked = driver::check_file(SourceFile::new("shape.pol", text));
+        if checked.has_errors() {
+            return;
+        }
+        let m = &checked.module;
+        for (i, rule) in m.rules.iter().enumerate() {
+            let id = pol_core::check::RuleId(i as u32);
+            let Ok(program) = pol_core::lower::lower_program(m, &checked.sources, &rule.name, &[id], None) else { continue };
+            let jit = pol_jit::JitKernel::compile(&program).expect("the JIT compiles every lowered program");
+            let interp = pol_core::interp::InterpKernel::new(program.clone());
+            let columns: Vec<Vec<i64>> = program
+                .inputs
+                .iter()
+                .map(|i| {
+                    let (lo, hi) = i.domain.unwrap_or((-50, 50));
+                    vec![lo, hi]
+                })
+                .collect();
+            let cols: Vec<&[i64]> = columns.iter().map(Vec::as_slice).collect();
+            let eval = |k: &dyn pol_kernel::Kernel| {
+                let mut outs: Vec<Vec<i64>> = program.outputs.iter().map(|_| vec![0; 2]).collect();
+                let mut status = vec![0u32; 2];
+                let mut views: Vec<&mut [i64]> = outs.iter_mut().map(Vec::as_mut_slice).collect();
+                k.eval_batch(&cols, &mut views, &mut status);
+                (outs, status)
+            };
+            assert_eq!(eval(&jit), eval(&interp), "{}: the engines disagree", rule.name);
+        }
+    });
+}
+
 proptest! {
     // A few seconds in a debug build; `POL_FUZZ_CASES=100000` fuzzes longer.
     #![proptest_config(ProptestConfig { cases: fuzz_cases(), failure_persistence: None, ..ProptestConfig::default() })]
@@ -376,5 +460,15 @@ fn known_edge_cases_never_panic() {
         "enum E { A }\nrule r(e: E) -> Int = match e { E.A => 1 }",
     ] {
         run(text);
+    }
+}
+
+proptest! {
+    // Each case is a large file through every stage, so fewer cases than the token tests.
+    #![proptest_config(ProptestConfig { cases: 40, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn shapes_never_panic_and_both_engines_agree(text in shape()) {
+        run_lowered(&text);
     }
 }

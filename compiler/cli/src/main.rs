@@ -3,7 +3,6 @@
 //! Exit codes: 0 success, 1 the files have errors (or tests fail, or a run breaks an
 //! aggregate requirement), 2 usage or IO errors.
 
-mod handwritten;
 mod load;
 mod records;
 mod run;
@@ -31,16 +30,20 @@ enum Format {
 enum Command {
     /// Type-check files; a scheme is also checked for compliance with its framework.
     Check {
+        /// The `.pol` files to check (plain rule files, frameworks or schemes).
         files: Vec<PathBuf>,
         /// The framework a scheme implements (default: found next to it or under policies/).
         #[arg(long)]
         framework: Option<PathBuf>,
+        /// How to print the diagnostics: rendered for a person, or JSON for tools.
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
     },
     /// Run the `test` blocks of files.
     Test {
+        /// The `.pol` files whose `test` blocks run.
         files: Vec<PathBuf>,
+        /// The framework a scheme implements (default: found next to it or under policies/).
         #[arg(long)]
         framework: Option<PathBuf>,
         /// As-of date for tests without `as of` (default: the scheme's effective date).
@@ -49,22 +52,32 @@ enum Command {
     },
     /// Evaluate one rule for one record given as JSON.
     Eval(EvalArgs),
-    /// Like eval, listing every named intermediate value with its line and citation.
+    /// Like eval, as an audit sheet: inputs read, parameters in force, every step with its file, line, exact value and citation.
     Trace(EvalArgs),
     /// Explain a diagnostic code.
-    Explain { code: String },
+    Explain {
+        /// The code, as a diagnostic or a ledger row shows it (`E0201`, `C0107`, `V0002`).
+        code: String,
+    },
     /// Print the AST of a file as JSON.
-    Parse { file: PathBuf },
+    Parse {
+        /// The `.pol` file to parse.
+        file: PathBuf,
+    },
     /// Print the IR of a file's rules (a scheme's slots by default) at an as-of date.
     Ir {
+        /// The `.pol` file to lower.
         file: PathBuf,
         /// Print the optimised Cranelift IR of the JIT kernel instead.
         #[arg(long)]
         clif: bool,
+        /// Rules to lower (repeatable; default: the scheme's slots).
         #[arg(long)]
         rule: Vec<String>,
+        /// The date whose parameter values are folded in (default: the file's effective date).
         #[arg(long)]
         as_of: Option<String>,
+        /// The framework a scheme implements (default: found next to it or under policies/).
         #[arg(long)]
         framework: Option<PathBuf>,
     },
@@ -72,22 +85,29 @@ enum Command {
     Run(run::RunArgs),
     /// Write a deterministic synthetic population of a record type.
     Gen(run::GenArgs),
-    /// Measure records/s of the JIT, the interpreter, a hand-written Rust rule and the IO floor.
+    /// Measure records/s of the JIT, the interpreter and the IO floor.
     Bench(run::BenchArgs),
 }
 
 #[derive(clap::Args)]
 pub struct EvalArgs {
+    /// The `.pol` file holding the rule.
     file: PathBuf,
+    /// The rule to evaluate.
     #[arg(long)]
     rule: String,
     /// The record as a JSON object (`{"birth_date": "1950-06-01", "monthly_pension": "3000"}`).
     #[arg(long)]
     record: String,
+    /// The date whose parameter values apply (default: the file's effective date).
     #[arg(long)]
     as_of: Option<String>,
+    /// The framework a scheme implements (default: found next to it or under policies/).
     #[arg(long)]
     framework: Option<PathBuf>,
+    /// How to print the result (and trace's audit sheet): for a person, or JSON for tools.
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
 }
 
 fn main() -> ExitCode {
@@ -253,5 +273,30 @@ fn ir(
             print!("{text}");
             Ok(ExitCode::from(1))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Every subcommand and every one of its arguments says what it is for in `--help`.
+    #[test]
+    fn every_subcommand_and_option_has_a_description() {
+        let cli = Cli::command();
+        let mut missing = Vec::new();
+        for sub in cli.get_subcommands() {
+            if sub.get_about().is_none() {
+                missing.push(sub.get_name().to_string());
+            }
+            for arg in sub.get_arguments() {
+                let builtin = matches!(arg.get_id().as_str(), "help" | "version");
+                if !builtin && arg.get_help().is_none() {
+                    missing.push(format!("{} {}", sub.get_name(), arg.get_id()));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "no help text: {missing:?}");
     }
 }

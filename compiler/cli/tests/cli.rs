@@ -184,3 +184,106 @@ fn each_outcome_has_its_exit_code() {
     assert_eq!(pol(&["check"]).status.code(), Some(2));
     assert_eq!(pol(&["no-such-command"]).status.code(), Some(2));
 }
+
+const WORKED_EXAMPLE: &str = r#"{"person_id":1,"birth_date":"1955-03-01","contribution":360,"monthly_pension":"3000","hardship_class":0,"military_cadre":false,"sex":"Female","hukou":"Urban","local_average_pension":"3800"}"#;
+
+/// The line of an audit sheet that starts (after its indent) with `start` and holds `name`.
+fn sheet_line<'a>(sheet: &'a str, start: &str, name: &str) -> &'a str {
+    sheet
+        .lines()
+        .find(|l| l.trim_start().starts_with(start) && l.contains(name))
+        .unwrap_or_else(|| panic!("no line {start} … {name} in\n{sheet}"))
+}
+
+#[test]
+fn trace_is_an_audit_sheet_naming_files_parameters_inputs_and_exact_values() {
+    let o = pol(&["trace", GUANGDONG, "--rule", "pension_adjustment", "--record", WORKED_EXAMPLE]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let t = stdout(&o);
+    assert!(t.contains("as of 2024-01-01") && t.contains("policies/national/pension_adjustment.pol"), "{t}");
+    // Every step names its file and line; 3000 yuan × 1.16 % is 34.8 exactly, so nothing is
+    // rounded away.
+    let step = sheet_line(&t, &format!("{GUANGDONG}:25"), "水平部分");
+    assert!(step.contains("34.80 yuan  (exact 34.8)") && step.contains("(pension_adjustment)"), "{step}");
+    assert!(sheet_line(&t, &format!("{GUANGDONG}:15"), "满年数").contains("(年限挂钩)"), "{t}");
+    // The parameters in force, with their values, where they are written, and their citations.
+    let p = sheet_line(&t, "定额 ", "30.00 yuan");
+    assert!(
+        p.contains("undated") && p.contains(&format!("{GUANGDONG}:8")) && p.contains("[粤人社规〔2024〕12号 定额调整：每人每月30元]"),
+        "{p}"
+    );
+    let p = sheet_line(&t, "挂钩比例", "1.16%");
+    assert!(p.contains(&format!("{GUANGDONG}:9")) && p.contains("[挂钩调整：本人调整前基本养老金的1.16%]"), "{p}");
+    // The inputs the rule reads, with their values; sex and hukou are not among them.
+    let inputs = t.split("inputs read").nth(1).and_then(|s| s.split("\n\n").next()).expect("an inputs section");
+    assert!(inputs.contains("monthly_pension") && inputs.contains("3000.00 yuan") && inputs.contains("contribution"), "{inputs}");
+    assert!(!inputs.contains("sex") && !inputs.contains("hukou"), "{inputs}");
+    assert_eq!(t.lines().last(), Some("pension_adjustment = 104.80 yuan"));
+
+    // The same sheet as data.
+    let o = pol(&["trace", GUANGDONG, "--rule", "pension_adjustment", "--record", WORKED_EXAMPLE, "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["result"]["value"], "104.80 yuan");
+    let find = |section: &str, name: &str| {
+        v[section]
+            .as_array()
+            .and_then(|a| a.iter().find(|x| x["name"] == name))
+            .cloned()
+            .unwrap_or_else(|| panic!("no {name} in {section}: {v}"))
+    };
+    let step = find("steps", "水平部分");
+    assert_eq!(
+        (step["value"].as_str(), step["exact"].as_str(), step["file"].as_str()),
+        (Some("34.80 yuan"), Some("34.8"), Some(GUANGDONG))
+    );
+    assert_eq!((step["line"].as_u64(), &step["rounded"]), (Some(25), &serde_json::Value::Null));
+    let p = find("parameters", "挂钩比例");
+    assert_eq!((p["value"].as_str(), p["cite"].as_str()), (Some("1.16%"), Some("挂钩调整：本人调整前基本养老金的1.16%")));
+    assert_eq!(find("inputs", "monthly_pension")["value"], "3000.00 yuan");
+    // `pol eval --format json` gives the result alone.
+    let o = pol(&["eval", GUANGDONG, "--rule", "pension_adjustment", "--record", WORKED_EXAMPLE, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!((v["result"]["name"].as_str(), v["result"]["value"].as_str()), (Some("pension_adjustment"), Some("104.80 yuan")));
+    assert!(v.get("steps").is_none(), "{v}");
+}
+
+#[test]
+fn trace_shows_the_exact_value_before_rounding_and_the_half_fen_tie() {
+    let file = "tests/language/good/basic_pension_2825_35.pol";
+    let o = pol(&["trace", file, "--rule", "basic", "--record", "{}"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let t = stdout(&o);
+    // (7346 + 6379.27) / 2 × 41.17 × 1 % is 2825.3468295 exactly.
+    let line = sheet_line(&t, &format!("{file}:10"), "basic");
+    assert!(line.contains("2825.35 yuan  (exact 2825.3468295, rounded half away from zero)"), "{t}");
+    assert!(sheet_line(&t, &format!("{file}:11"), "idx").contains("6379.27 yuan  (exact 6379.2664, rounded half away from zero)"), "{t}");
+    assert!(sheet_line(&t, "C ", "7346.00 yuan").contains(&format!("{file}:4")), "{t}");
+    // Naming the half-sum meets a tie at half a fen, which rounds away from zero.
+    let o = pol(&["trace", file, "--rule", "basic_half_named", "--record", "{}"]);
+    let t = stdout(&o);
+    assert!(sheet_line(&t, &format!("{file}:19"), "half").contains("6862.64 yuan  (exact 6862.635, rounded half away from zero)"), "{t}");
+}
+
+#[test]
+fn record_numbers_are_read_exactly_not_through_a_float() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("same.pol");
+    std::fs::write(&file, "record R { x: Money, d: Decimal }\nrule same(r: R) -> Money = r.x\nrule dec(r: R) -> Decimal = r.d\n")
+        .expect("write");
+    let file = file.display().to_string();
+    // 9007199254740993 fen, 2^53 + 1: through a double the number would read as 90071992547409.94.
+    let rec = r#"{"x": 90071992547409.93, "d": 0.123456}"#;
+    let o = pol(&["eval", &file, "--rule", "same", "--record", rec]);
+    assert_eq!(stdout(&o).trim(), "same = 90071992547409.93 yuan", "{}", String::from_utf8_lossy(&o.stderr));
+    let o = pol(&["eval", &file, "--rule", "dec", "--record", rec]);
+    assert_eq!(stdout(&o).trim(), "dec = 0.123456");
+    let o = pol(&["eval", &file, "--rule", "same", "--record", rec, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["result"]["value"], "90071992547409.93 yuan");
+    // An exponent moves the decimal point, exactly.
+    let o = pol(&["eval", &file, "--rule", "same", "--record", r#"{"x": 1.2345e3, "d": 25E-5}"#]);
+    assert_eq!(stdout(&o).trim(), "same = 1234.50 yuan", "{}", String::from_utf8_lossy(&o.stderr));
+    let o = pol(&["eval", &file, "--rule", "dec", "--record", r#"{"x": 1, "d": 25E-5}"#]);
+    assert_eq!(stdout(&o).trim(), "dec = 0.000250");
+}

@@ -7,76 +7,26 @@
 /// The value calendar functions return for an invalid date or argument.
 pub const INVALID: i64 = i64::MIN;
 
-/// The first and last valid day numbers (0001-01-01 and 9999-12-31).
-pub const MIN_DAY: i64 = -719_162;
-pub const MAX_DAY: i64 = 2_932_896;
+pub use pol_kernel::cell::{MAX_DAY, MIN_DAY, format_date, is_leap, parse_date};
 
-/// Days since 1970-01-01 of a civil date, or `None` when the date does not exist.
+/// Days since 1970-01-01 of a civil date, or `None` when the date does not exist (the
+/// calendar itself is [`pol_kernel::cell`], shared with the runtime).
 pub fn days_from_civil(y: i64, m: i64, d: i64) -> Option<i64> {
-    if !(1..=9999).contains(&y) || !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
-        return None;
-    }
-    // Howard Hinnant's algorithm.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some(era * 146_097 + doe - 719_468)
+    pol_kernel::cell::days_from_civil(y, u32::try_from(m).ok()?, u32::try_from(d).ok()?)
 }
 
 /// The civil date `(year, month, day)` of a day number in the valid range.
 pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-pub fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+    let (y, m, d) = pol_kernel::cell::civil_from_days(z);
+    (y, i64::from(m), i64::from(d))
 }
 
 pub fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if is_leap(y) => 29,
-        2 => 28,
-        _ => 0,
-    }
+    u32::try_from(m).map_or(0, |m| i64::from(pol_kernel::cell::days_in_month(y, m)))
 }
 
 fn valid(day: i64) -> bool {
-    (MIN_DAY..=MAX_DAY).contains(&day)
-}
-
-/// `YYYY-MM-DD`.
-pub fn format_date(day: i64) -> String {
-    if !valid(day) {
-        return format!("<invalid date {day}>");
-    }
-    let (y, m, d) = civil_from_days(day);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-/// Parses `YYYY-MM-DD`.
-pub fn parse_date(s: &str) -> Option<i64> {
-    let mut it = s.split('-');
-    let y = it.next()?.parse().ok()?;
-    let m = it.next()?.parse().ok()?;
-    let d = it.next()?.parse().ok()?;
-    if it.next().is_some() {
-        return None;
-    }
-    days_from_civil(y, m, d)
+    pol_kernel::cell::is_valid_day(day)
 }
 
 /// Whole calendar months from `from` to `to`: a month counts once its day of month is reached

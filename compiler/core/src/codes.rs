@@ -3,7 +3,8 @@
 //!
 //! Codes by family: `E00xx` syntax, `E01xx` names, `E02xx` types and units, `E03xx` match and
 //! brackets, `E04xx` parameters and tables, `C01xx` compliance with a framework, `R00xx` row
-//! errors at evaluation time, `T00xx` test results.
+//! errors at evaluation time, `V00xx` input rows a run cannot read or write, `T00xx` test results,
+//! `E9001` an internal error.
 
 pub struct Code {
     pub code: &'static str,
@@ -314,6 +315,45 @@ real dates.
 Example:
     add_months(r.birth_date, 12000 months)      // past the year 9999
 Use instead: keep durations within the declared domains.";
+
+    MISSING_VALUE = "V0001", "missing-value",
+"What it checks: every input column a run needs has a value in every row.
+Why: Pol has no default values; an empty cell must not become zero. The row goes to the run's
+error ledger (row number, key, column) instead of the output.
+Example:
+    person_id,monthly_pension
+    17,
+Use instead: fill the cell in the source data, or leave the row out before the run and account
+for it there.";
+
+    OUT_OF_DOMAIN = "V0002", "value-outside-domain",
+"What it checks: every input value lies in its field's declared domain (`in 0 ..= 720`).
+Why: compliance is proven for every record of the declared domain and only for those; a row
+outside it could break a national requirement, so it is not evaluated. It goes to the ledger.
+Example:
+    contribution: Months in 0 months ..= 720 months     // a row with 721 months
+Use instead: correct the data; if such records are real, the framework's domain must be widened
+(and the scheme proven again).";
+
+    BAD_VALUE = "V0003", "unreadable-value",
+"What it checks: every cell can be read exactly as its field's type: a whole number, a money amount
+with at most two decimal places, a calendar date, `true`/`false`, an enum variant's name.
+Why: a value Pol would have to guess or round is not read at all; the row goes to the ledger with
+the cell and the reason.
+Example:
+    monthly_pension = 12.345        // more than 2 decimal places
+    birth_date = 2020-13-01         // not a date
+Use instead: export the column in the field's type (money in yuan with two places, dates as
+YYYY-MM-DD).";
+
+    UNWRITABLE = "V0004", "unwritable-result",
+"What it checks: every result fits the output column's type (money within Decimal128(18, 2), an
+enum index that names a variant).
+Why: a result that cannot be written exactly is not written approximately; the row goes to the
+ledger.
+Example:
+    a rule whose result exceeds 10^16 yuan for some row
+Use instead: check the rule and the inputs of that row; such amounts are a data or rule error.";
 
     TEST_FAILED = "T0001", "test-failed",
 "What it checks: a `test` block's assertions hold: the actual value equals the expected one.

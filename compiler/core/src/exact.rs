@@ -233,28 +233,10 @@ pub fn round_quotient(num: i128, den: i128, mode: RoundMode) -> i128 {
     }
 }
 
-/// Formats `scaled / 10^places` as a decimal string.
+/// Formats `scaled / 10^places` as a decimal string (the one decimal printer,
+/// [`pol_kernel::cell::format_decimal`]).
 pub fn format_scaled(scaled: i128, places: u32) -> String {
-    let neg = scaled < 0;
-    let digits = scaled.unsigned_abs().to_string();
-    let places = places as usize;
-    let mut out = String::new();
-    if neg {
-        out.push('-');
-    }
-    if places == 0 {
-        out.push_str(&digits);
-    } else if digits.len() > places {
-        let (a, b) = digits.split_at(digits.len() - places);
-        out.push_str(a);
-        out.push('.');
-        out.push_str(b);
-    } else {
-        out.push_str("0.");
-        out.push_str(&"0".repeat(places - digits.len()));
-        out.push_str(&digits);
-    }
-    out
+    pol_kernel::cell::format_decimal(scaled, places)
 }
 
 /// Formats an amount of fen as yuan with two places (`-12.05`).

@@ -5,16 +5,41 @@
 //! operands they need; the first fault stops the evaluation of a row.
 
 use crate::calendar;
-use crate::exact::{ArithError, Frac};
+use crate::exact::{ArithError, Frac, RoundMode};
 use crate::ir::{ArithOp, Block, Builtin, CmpOp, Const, Expr, Fault, FaultKind, Output, Program, Repr, SiteId, TraceInfo};
 use pol_kernel::{ColumnSpec, Kernel, KernelSignature, RowErrorInfo, RowStatus};
 use std::cmp::Ordering;
 
-/// One traced binding: its source name, line, citation and value.
+/// One traced binding: its source name, file, line, citation and value.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TraceEntry {
     pub info: TraceInfo,
     pub value: Const,
+    /// Where the binding rounds (a named Money value, an explicit rounding): the exact value
+    /// before rounding, so that an auditor sees what was rounded away.
+    pub rounded: Option<Rounded>,
+}
+
+/// The exact value a traced binding had before it was rounded, and how it was rounded.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rounded {
+    pub exact: Frac,
+    pub mode: RoundMode,
+    /// False when the exact value was already a whole multiple of the quantum.
+    pub changed: bool,
+}
+
+impl Rounded {
+    /// The rounding of `x` by `mode`, applied after `inner` (a rounding nested inside, as in
+    /// `round(x, to: 1 yuan)` named as Money): the exact value is the innermost one, and the
+    /// mode is that of the last rounding that changed the value.
+    fn after(inner: Option<Rounded>, x: Frac, mode: RoundMode, changed: bool) -> Rounded {
+        match inner {
+            Some(r) if !changed => r,
+            Some(r) => Rounded { exact: r.exact, mode, changed: true },
+            None => Rounded { exact: x, mode, changed },
+        }
+    }
 }
 
 struct Frame<'a> {
@@ -41,13 +66,6 @@ fn as_i(c: Const) -> i64 {
         // The lowering guarantees representations match; a `Num` here is a lowering bug that
         // the type of every IR node rules out.
         Const::N(n) => n.num as i64,
-    }
-}
-
-fn as_n(c: Const) -> Frac {
-    match c {
-        Const::N(n) => n,
-        Const::I(i) => Frac::int(i),
     }
 }
 
@@ -78,13 +96,46 @@ pub fn trace_output(program: &Program, output: &Output, inputs: &[i64], trace: &
 impl Frame<'_> {
     fn block(&mut self, b: &Block) -> Result<Const, Fault> {
         for bind in &b.bindings {
+            if self.trace.is_some()
+                && let Some(info) = &bind.trace
+            {
+                let (v, rounded) = self.traced_value(&bind.value)?;
+                self.locals[bind.local.0 as usize] = v;
+                if let Some(t) = self.trace.as_deref_mut() {
+                    t.push(TraceEntry { info: info.clone(), value: v, rounded });
+                }
+                continue;
+            }
             let v = self.expr(&bind.value)?;
             self.locals[bind.local.0 as usize] = v;
-            if let (Some(t), Some(info)) = (self.trace.as_deref_mut(), &bind.trace) {
-                t.push(TraceEntry { info: info.clone(), value: v });
-            }
         }
         self.expr(&b.result)
+    }
+
+    /// A traced binding's value, evaluated like [`Frame::expr`] but keeping the exact value
+    /// of the roundings at its top. Only the trace comes here, so evaluation without a trace
+    /// pays nothing for it.
+    fn traced_value(&mut self, e: &Expr) -> Result<(Const, Option<Rounded>), Fault> {
+        match e {
+            Expr::RoundInt { arg, mode, site } => {
+                let (x, inner) = self.traced_num(arg)?;
+                let v = round_int(x, *mode, *site)?;
+                let changed = !(x.is_integral() && x.num / x.den == v as i128);
+                Ok((Const::I(v), Some(Rounded::after(inner, x, *mode, changed))))
+            }
+            Expr::RoundTo { arg, quantum, mode, site } => {
+                let (x, inner) = self.traced_num(arg)?;
+                let v = round_to(x, *quantum, *mode, *site)?;
+                // The division succeeded inside `round_to`, so it does not fail here.
+                let changed = x.div(*quantum).map(|q| !q.is_integral()).unwrap_or(true);
+                Ok((Const::N(v), Some(Rounded::after(inner, x, *mode, changed))))
+            }
+            _ => Ok((self.expr(e)?, None)),
+        }
+    }
+
+    fn traced_num(&mut self, e: &Expr) -> Result<(Frac, Option<Rounded>), Fault> {
+        self.traced_value(e).map(|(v, r)| (v.to_frac(), r))
     }
 
     fn int(&mut self, e: &Expr) -> Result<i64, Fault> {
@@ -92,7 +143,7 @@ impl Frame<'_> {
     }
 
     fn num(&mut self, e: &Expr) -> Result<Frac, Fault> {
-        self.expr(e).map(as_n)
+        self.expr(e).map(Const::to_frac)
     }
 
     fn expr(&mut self, e: &Expr) -> Result<Const, Fault> {
@@ -102,8 +153,8 @@ impl Frame<'_> {
             Expr::Input(i) => Const::I(self.inputs[i.0 as usize]),
             Expr::Local(l) => self.locals[l.0 as usize],
             Expr::ToNum { arg, den } => Const::N(Frac::new(self.int(arg)? as i128, *den)),
-            Expr::RoundInt { arg, mode, site } => Const::I(self.num(arg)?.round_to_int(*mode).map_err(arith(*site))?),
-            Expr::RoundTo { arg, quantum, mode, site } => Const::N(self.num(arg)?.round_to(*quantum, *mode).map_err(arith(*site))?),
+            Expr::RoundInt { arg, mode, site } => Const::I(round_int(self.num(arg)?, *mode, *site)?),
+            Expr::RoundTo { arg, quantum, mode, site } => Const::N(round_to(self.num(arg)?, *quantum, *mode, *site)?),
             Expr::Arith { op, repr: Repr::I64, a, b, site } => {
                 let (x, y) = (self.int(a)?, self.int(b)?);
                 Const::I(int_arith(*op, x, y).map_err(arith(*site))?)
@@ -181,6 +232,14 @@ impl Frame<'_> {
             Expr::Block(b) => self.block(b)?,
         })
     }
+}
+
+fn round_int(x: Frac, mode: RoundMode, site: SiteId) -> Result<i64, Fault> {
+    x.round_to_int(mode).map_err(arith(site))
+}
+
+fn round_to(x: Frac, quantum: Frac, mode: RoundMode, site: SiteId) -> Result<Frac, Fault> {
+    x.round_to(quantum, mode).map_err(arith(site))
 }
 
 /// Checked 64-bit arithmetic; division and remainder round toward negative infinity.
@@ -314,6 +373,27 @@ impl Kernel for InterpKernel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The half-sum of the 2825.35 example is a half-fen tie: the trace keeps it exact.
+    #[test]
+    fn a_trace_keeps_the_exact_value_before_rounding() {
+        let src = "param C: Money = 7346 yuan\nparam Z: Decimal = 0.8684\nrule half() -> Money {\n  let idx = C * Z\n  (C + idx) / 2\n}\n";
+        let f = crate::driver::check_file(crate::span::SourceFile::new("t.pol", src));
+        let r = f.module.lookup_rule("half").expect("rule");
+        let program = crate::lower::lower_program(&f.module, &f.sources, "t", &[r], None).expect("lowers");
+        let out = &program.outputs[0];
+        let mut trace = Vec::new();
+        let v = trace_output(&program, out, &[], &mut trace);
+        assert_eq!(v, eval_output(&program, out, &[]));
+        let names: Vec<&str> = trace.iter().map(|e| e.info.name.as_str()).collect();
+        assert_eq!(names, ["idx", "half"]);
+        let half = &trace[1];
+        assert_eq!((half.value, half.info.file.as_str(), half.info.line), (Const::I(686264), "t.pol", 3));
+        let rounded = half.rounded.expect("a named Money value is rounded");
+        // 6862.635 yuan is 1372527/2 fen.
+        assert_eq!(rounded.exact.cmp(Frac::new(1372527, 2)), Ok(Ordering::Equal));
+        assert!(rounded.changed && rounded.mode == RoundMode::HalfAwayFromZero);
+    }
 
     #[test]
     fn integer_division_and_remainder_floor() {

@@ -94,6 +94,16 @@ pub enum Const {
     N(Frac),
 }
 
+impl Const {
+    /// The exact value as a fraction (an `I64` value is a whole number).
+    pub fn to_frac(self) -> Frac {
+        match self {
+            Const::I(i) => Frac::int(i),
+            Const::N(n) => n,
+        }
+    }
+}
+
 /// One result column: a rule evaluated for each row. The body's result is always `I64`, the
 /// column cell itself: `Num` results (Decimal, Rate) are scaled to
 /// [`DECIMAL_COLUMN_SCALE`] places and rounded half away from zero by the lowering.
@@ -127,6 +137,8 @@ pub struct TraceInfo {
     pub name: String,
     /// The rule the binding belongs to.
     pub rule: String,
+    /// The source the binding is written in (a framework's or a scheme's), by its name.
+    pub file: String,
     pub line: u32,
     pub cite: Option<String>,
     /// The source type, for rendering (`Money`, `Decimal`, …).
@@ -288,6 +300,34 @@ pub enum Expr {
 }
 
 impl Expr {
+    /// Calls `f` on each direct sub-expression, and on the bindings' values and the result of
+    /// a block, in evaluation order.
+    pub fn for_each_child(&self, f: &mut impl FnMut(&Expr)) {
+        match self {
+            Expr::ConstI(_) | Expr::ConstN(_) | Expr::Input(_) | Expr::Local(_) => {}
+            Expr::ToNum { arg, .. } | Expr::RoundInt { arg, .. } | Expr::RoundTo { arg, .. } | Expr::Neg { arg, .. } | Expr::Not(arg) => {
+                f(arg)
+            }
+            Expr::Arith { a, b, .. } | Expr::Cmp { a, b, .. } | Expr::MinMax { a, b, .. } | Expr::And(a, b) | Expr::Or(a, b) => {
+                f(a);
+                f(b);
+            }
+            Expr::If { cond, then, els, .. } => {
+                f(cond);
+                f(then);
+                f(els);
+            }
+            Expr::Call { args, .. } => args.iter().for_each(f),
+            Expr::TableGet { key, .. } => f(key),
+            Expr::Block(b) => {
+                for binding in &b.bindings {
+                    f(&binding.value);
+                }
+                f(&b.result);
+            }
+        }
+    }
+
     /// Calls `f` on each direct sub-expression, and on the bindings' values and the result of
     /// a block, in evaluation order.
     pub fn for_each_child_mut(&mut self, f: &mut impl FnMut(&mut Expr)) {

@@ -5,6 +5,7 @@
 //! exhaustiveness → checked program) → [`compliance`] (scheme against framework) → [`lower`]
 //! (checked program at an as-of date → [`ir`]) → [`interp`] (the reference semantics).
 
+pub mod audit;
 pub mod calendar;
 pub mod check;
 pub mod codes;
@@ -18,6 +19,7 @@ pub mod lower;
 pub mod span;
 pub mod syntax;
 pub mod testing;
+pub mod values;
 
 /// The stack the compiler's passes run on. They recurse over expressions, whose nesting the
 /// parser bounds (`syntax::MAX_NESTING` levels, `syntax::MAX_CHAIN` operands in one chain), so

@@ -5,6 +5,8 @@
 //! value crosses this boundary as an `i64` in a documented representation ([`ColumnType`]), so the
 //! runtime needs no knowledge of the language, and any two engines can be compared value for value.
 
+pub mod cell;
+
 use std::fmt;
 
 /// How a column's `i64` cells are to be read.

@@ -4,6 +4,7 @@
 
 use crate::generate::{in_range, splitmix64};
 use crate::value::days_from_civil;
+use pol_kernel::cell::{MAX_DAY, MIN_DAY, is_leap};
 
 /// Means and standard deviations are held in micro-units of the field's cells (micro-years for
 /// ages).
@@ -55,16 +56,14 @@ pub(crate) enum Sampler {
     Constant(i64),
 }
 
-fn is_leap(year: i64) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-}
-
 /// The date `years` years before `at` (29 February becomes 28 February in a common year).
 fn years_before(at: (i64, u32, u32), years: i64) -> i64 {
     let (y, m, d) = at;
     let year = y - years;
     let day = if m == 2 && d == 29 && !is_leap(year) { 28 } else { d };
-    days_from_civil(year, m, day)
+    // Outside years 1..=9999 the date is clamped to the calendar's ends; the profile's bounds
+    // are checked against the field's domain before any draw.
+    days_from_civil(year, m, day).unwrap_or(if year < 1 { MIN_DAY } else { MAX_DAY })
 }
 
 /// The first and last birth dates of a person whose whole age at `at` is `age`.

@@ -60,7 +60,7 @@ pub fn fold(module: &Module, e: &TExpr) -> Option<Const> {
                     _ => None,
                 },
                 _ => {
-                    let (x, y) = (as_frac(x), as_frac(y));
+                    let (x, y) = (x.to_frac(), y.to_frac());
                     let r = match op {
                         BinOp::Add => x.add(y),
                         BinOp::Sub => x.sub(y),
@@ -73,12 +73,5 @@ pub fn fold(module: &Module, e: &TExpr) -> Option<Const> {
             }
         }
         _ => None,
-    }
-}
-
-pub fn as_frac(c: Const) -> Frac {
-    match c {
-        Const::I(i) => Frac::int(i),
-        Const::N(n) => n,
     }
 }

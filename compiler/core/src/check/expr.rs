@@ -526,7 +526,7 @@ impl Checker<'_> {
                     };
                     let qt = self.expr_expect(&q.value, want);
                     match fold(&self.m, &qt) {
-                        Some(c) if super::consts::as_frac(c).num > 0 => {}
+                        Some(c) if c.to_frac().num > 0 => {}
                         Some(_) => {
                             self.error(Diagnostic::new(
                                 &codes::BAD_CALL,
@@ -743,7 +743,7 @@ impl Checker<'_> {
                 Some(u) => {
                     let t = self.expr_expect(u, v.ty);
                     if let Some(c) = fold(&self.m, &t) {
-                        let f = super::consts::as_frac(c);
+                        let f = c.to_frac();
                         let bad = match prev {
                             Some((p, _)) => f.cmp(p).map(|o| o != std::cmp::Ordering::Greater).unwrap_or(true),
                             None => f.num <= 0,

@@ -4,7 +4,7 @@
 //! is left at the end is a missing case, shown with an example.
 
 use super::Checker;
-use super::consts::{as_frac, fold};
+use super::consts::fold;
 use super::module::*;
 use super::types::Ty;
 use crate::calendar;
@@ -199,13 +199,13 @@ impl Checker<'_> {
                 TPattern::Else => Some(vec![Iv::ALL]),
                 TPattern::Range(lo, kind, hi) => match (fold(&self.m, lo), fold(&self.m, hi)) {
                     (Some(a), Some(b)) => Some(vec![Iv {
-                        lo: Lo::Incl(as_frac(a)),
-                        hi: if *kind == RangeKind::Inclusive { Hi::Incl(as_frac(b)) } else { Hi::Excl(as_frac(b)) },
+                        lo: Lo::Incl(a.to_frac()),
+                        hi: if *kind == RangeKind::Inclusive { Hi::Incl(b.to_frac()) } else { Hi::Excl(b.to_frac()) },
                     }]),
                     _ => None,
                 },
                 TPattern::Compare(op, v) => fold(&self.m, v).map(|c| {
-                    let x = as_frac(c);
+                    let x = c.to_frac();
                     match op {
                         BinOp::Ge => vec![Iv { lo: Lo::Incl(x), hi: Hi::PosInf }],
                         BinOp::Gt => vec![Iv { lo: Lo::Excl(x), hi: Hi::PosInf }],
@@ -216,7 +216,7 @@ impl Checker<'_> {
                     }
                 }),
                 TPattern::Value(v) => fold(&self.m, v).map(|c| {
-                    let x = as_frac(c);
+                    let x = c.to_frac();
                     vec![Iv { lo: Lo::Incl(x), hi: Hi::Incl(x) }]
                 }),
             };
@@ -274,7 +274,7 @@ impl Checker<'_> {
             TKind::Field(base, i) => {
                 let Ty::Record(r) = base.ty else { return None };
                 let (lo, hi) = self.m.records[r.0 as usize].fields[*i].domain?;
-                Some(Iv { lo: Lo::Incl(as_frac(lo)), hi: Hi::Incl(as_frac(hi)) })
+                Some(Iv { lo: Lo::Incl(lo.to_frac()), hi: Hi::Incl(hi.to_frac()) })
             }
             TKind::Builtin(BuiltinFn::Age, args) => {
                 let birth = self.expr_range(&args[0])?;

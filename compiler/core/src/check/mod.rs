@@ -11,7 +11,7 @@ mod matches;
 pub mod module;
 pub mod types;
 
-pub use consts::{as_frac, fold, literal};
+pub use consts::{fold, literal};
 pub use module::*;
 pub use types::{EnumId, RecordId, Ty};
 
@@ -316,7 +316,7 @@ impl<'a> Checker<'a> {
                 Const::N(h.sub(step).ok()?)
             }
         };
-        if as_frac(lo).cmp(as_frac(hi)).ok()? == std::cmp::Ordering::Greater {
+        if lo.to_frac().cmp(hi.to_frac()).ok()? == std::cmp::Ordering::Greater {
             self.error(Diagnostic::new(&codes::BAD_DOMAIN, "the range is empty", d.span, "the lower bound is above the upper bound"));
             return None;
         }
@@ -355,7 +355,7 @@ impl<'a> Checker<'a> {
     fn named_const(&mut self, c: Const, ty: Ty, span: Span) -> Option<Const> {
         match ty {
             Ty::Money(_) => {
-                let f = as_frac(c);
+                let f = c.to_frac();
                 if !f.is_integral() {
                     self.error(Diagnostic::new(
                         &codes::BAD_LITERAL,
@@ -367,7 +367,7 @@ impl<'a> Checker<'a> {
                 }
                 f.to_i64_exact().ok().map(Const::I)
             }
-            Ty::Decimal | Ty::Rate => Some(Const::N(as_frac(c))),
+            Ty::Decimal | Ty::Rate => Some(Const::N(c.to_frac())),
             _ => match c {
                 Const::I(i) => Some(Const::I(i)),
                 Const::N(n) if n.is_integral() => n.to_i64_exact().ok().map(Const::I),

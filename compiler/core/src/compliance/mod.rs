@@ -12,7 +12,6 @@ pub(crate) use population::check_population;
 use crate::check::{FileIdx, FileKind, Module, ParamKind, RuleId, TExpr, TKind};
 use crate::codes;
 use crate::diagnostic::Diagnostic;
-use crate::exact::Frac;
 use crate::ir::Const;
 use crate::lower::{ClosedVal, Lowerer};
 use crate::span::SourceFile;
@@ -115,22 +114,23 @@ pub fn check_scheme_compliance(m: &Module, sources: &[SourceFile], budget: &prov
             let mut lw = Lowerer::new(m, sources, date);
             lw.set_context(scheme, &p.name);
             let env = HashMap::new();
-            let Ok(ClosedVal::Scalar(val)) = crate::testing::eval_let(&mut lw, &v.value, p.ty, &env) else { continue };
+            let Ok(ClosedVal::Scalar(val)) = crate::values::eval_let(&mut lw, &v.value, p.ty, &env) else { continue };
             lw.set_context(p.loc.file, &p.name);
             let mut broken = Vec::new();
             if let Some((lo, kind, hi)) = &p.range {
-                let lo_v = crate::testing::eval_let(&mut lw, lo, p.ty, &env);
-                let hi_v = crate::testing::eval_let(&mut lw, hi, p.ty, &env);
+                let lo_v = crate::values::eval_let(&mut lw, lo, p.ty, &env);
+                let hi_v = crate::values::eval_let(&mut lw, hi, p.ty, &env);
                 if let (Ok(ClosedVal::Scalar(l)), Ok(ClosedVal::Scalar(h))) = (lo_v, hi_v) {
-                    let x = frac(val);
-                    let below = x.cmp(frac(l)).map(|o| o.is_lt()).unwrap_or(true);
-                    let above = x.cmp(frac(h)).map(|o| if *kind == RangeKind::Inclusive { o.is_gt() } else { o.is_ge() }).unwrap_or(true);
+                    let x = val.to_frac();
+                    let below = x.cmp(l.to_frac()).map(|o| o.is_lt()).unwrap_or(true);
+                    let above =
+                        x.cmp(h.to_frac()).map(|o| if *kind == RangeKind::Inclusive { o.is_gt() } else { o.is_ge() }).unwrap_or(true);
                     if below || above {
                         let op = if *kind == RangeKind::Inclusive { "..=" } else { "..<" };
                         broken.push(format!(
                             "allowed range is {} {op} {}",
-                            crate::testing::format_value(m, l, p.ty),
-                            crate::testing::format_value(m, h, p.ty)
+                            crate::values::format_value(m, l, p.ty),
+                            crate::values::format_value(m, h, p.ty)
                         ));
                     }
                 }
@@ -138,7 +138,7 @@ pub fn check_scheme_compliance(m: &Module, sources: &[SourceFile], budget: &prov
             for req in &p.requires {
                 let mut lw2 = Lowerer::new(m, sources, date);
                 lw2.set_context(p.loc.file, &p.name);
-                if let Ok(Const::I(0)) = crate::testing::eval_value(&mut lw2, req, &env) {
+                if let Ok(Const::I(0)) = crate::values::eval_value(&mut lw2, req, &env) {
                     let src = sources.get(p.loc.file.0 as usize);
                     broken.push(format!("requirement `{}` is false", src.map(|s| s.slice(req.span)).unwrap_or("")));
                 }
@@ -148,7 +148,7 @@ pub fn check_scheme_compliance(m: &Module, sources: &[SourceFile], budget: &prov
                 diags.push(
                     Diagnostic::new(
                         &codes::PARAM_OUT_OF_RANGE,
-                        format!("`{}` = {} is outside what the framework allows{when}", p.name, crate::testing::format_value(m, val, p.ty)),
+                        format!("`{}` = {} is outside what the framework allows{when}", p.name, crate::values::format_value(m, val, p.ty)),
                         v.value.span,
                         broken.join("; "),
                     )
@@ -187,13 +187,6 @@ pub fn check_scheme_compliance(m: &Module, sources: &[SourceFile], budget: &prov
     diags.extend(prove::check_requirements(m, sources, budget));
     diags.extend(prove::check_aggregates_statically(m, sources, budget));
     diags
-}
-
-fn frac(c: Const) -> Frac {
-    match c {
-        Const::I(i) => Frac::int(i),
-        Const::N(n) => n,
-    }
 }
 
 /// The text of a framework clause (`require …`, `aggregate …`) without its citation, on one line.

@@ -6,15 +6,8 @@ use crate::ir::Const;
 use crate::lower::{ClosedVal, Lowerer};
 use crate::span::Span;
 use crate::syntax::ast::AggOp;
-use crate::testing::{StepError, eval_let, eval_value, format_value};
+use crate::values::{StepError, eval_let, eval_value, format_value};
 use std::collections::HashMap;
-
-fn frac(c: Const) -> Frac {
-    match c {
-        Const::I(i) => Frac::int(i),
-        Const::N(n) => n,
-    }
-}
 
 /// Evaluates every aggregate requirement of every slot whose record type the population has.
 pub(crate) fn check_population(
@@ -37,7 +30,7 @@ pub(crate) fn check_population(
         let mut records = Vec::new();
         for row in rows {
             let call = TExpr { kind: TKind::Call(rule, vec![row.clone()]), ty: m.rule(rule).ret, span: row.span };
-            results.push(frac(eval_value(lw, &call, env)?));
+            results.push(eval_value(lw, &call, env)?.to_frac());
             match eval_let(lw, row, rec_ty, env)? {
                 ClosedVal::Record(fs) => records.push(fs),
                 ClosedVal::Scalar(_) => return Err(("E0201", "a population lists records".into(), row.span)),
@@ -48,13 +41,13 @@ pub(crate) fn check_population(
                 let mut sum = Frac::ZERO;
                 for (i, rec) in records.iter().enumerate() {
                     let v = match &t.sum_of.kind {
-                        TKind::Field(_, f) => frac(rec[*f]),
+                        TKind::Field(_, f) => rec[*f].to_frac(),
                         _ => results[i],
                     };
                     sum = sum.add(v).map_err(|_| ("R0001", "the population's sum overflows".to_string(), span))?;
                 }
                 let factor = match &t.factor {
-                    Some(f) => frac(eval_value(lw, f, &HashMap::new())?),
+                    Some(f) => eval_value(lw, f, &HashMap::new())?.to_frac(),
                     None => Frac::ONE,
                 };
                 factor.mul(sum).map_err(|_| ("R0001", "the population's sum overflows".to_string(), span))

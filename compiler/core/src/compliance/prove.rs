@@ -557,7 +557,7 @@ pub fn check_requirements(m: &Module, sources: &[SourceFile], budget: &Budget) -
                             .ok()
                             .and_then(|p| {
                                 let v = interp::eval_output(&p, &p.outputs[0], &inputs).ok()?;
-                                Some(crate::testing::format_value(m, v, info.ret).to_string())
+                                Some(crate::values::format_value(m, v, info.ret).to_string())
                             })
                             .unwrap_or_default();
                         diags.push(

@@ -542,6 +542,7 @@ impl<'a> Lowerer<'a> {
             let info = trace.as_ref().map(|(name, line, cite)| TraceInfo {
                 name: format!("{name}.{}", f.name),
                 rule: self.rule.clone(),
+                file: self.sources.get(self.file.0 as usize).map(|s| s.name.clone()).unwrap_or_default(),
                 line: *line,
                 cite: cite.clone(),
                 ty: scalar_ty(self.m, f.ty),
@@ -637,7 +638,14 @@ impl<'a> Lowerer<'a> {
             }
             let v = self.named(&l.value, ty, &env);
             let local = self.fresh();
-            let trace = TraceInfo { name, rule: info.name.clone(), line, cite, ty: scalar_ty(self.m, ty) };
+            let trace = TraceInfo {
+                name,
+                rule: info.name.clone(),
+                file: self.sources.get(self.file.0 as usize).map(|s| s.name.clone()).unwrap_or_default(),
+                line,
+                cite,
+                ty: scalar_ty(self.m, ty),
+            };
             bindings.push(Binding { local, repr: named_repr(ty), value: v, trace: Some(trace) });
             env.insert(l.local, Val::Scalar(Expr::Local(local)));
         }
@@ -653,6 +661,7 @@ impl<'a> Lowerer<'a> {
             let trace = TraceInfo {
                 name: info.name.clone(),
                 rule: info.name.clone(),
+                file: self.sources.get(self.file.0 as usize).map(|s| s.name.clone()).unwrap_or_default(),
                 line,
                 cite: info.cite.clone(),
                 ty: scalar_ty(self.m, info.ret),
@@ -721,7 +730,7 @@ impl<'a> Lowerer<'a> {
             BuiltinFn::Round(mode) => {
                 let x = self.num(&args[0], env);
                 let quantum = match args.get(1).and_then(|q| check::fold(self.m, q)) {
-                    Some(c) => check::as_frac(c),
+                    Some(c) => c.to_frac(),
                     None => Frac::ONE,
                 };
                 let site = self.site(e.span);

@@ -89,7 +89,7 @@ fn aggregate_specs(lw: &mut Lowerer, entries: &[RuleId]) -> Vec<pol_kernel::Aggr
                     Some(f) => {
                         let block = lw.lower_closed(f, &HashMap::new());
                         let c = lw.eval_const(block.result, f.span);
-                        check::as_frac(c)
+                        c.to_frac()
                     }
                     None => Frac::ONE,
                 };
