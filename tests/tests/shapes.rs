@@ -168,3 +168,54 @@ fn a_byte_order_mark_is_accepted_and_positions_stay_right() {
     passes("\u{feff}rule one() -> Int = 1\ntest \"one\" { one() == 1 }\n");
     assert_eq!(refused("\u{feff}rule one() -> Int = nope\n"), [("E0101", 1)]);
 }
+
+/// A call shared between the fields of a record literal is bound wherever any field is read:
+/// reading one field of a literal, choosing a record by `if`, a test's record `let`, and table
+/// rows (each evaluated on its own) all see the call's real value, in both engines.
+#[test]
+fn calls_shared_between_record_fields_and_table_rows_keep_their_values() {
+    let text = "record P {
+  id: Int in 1 ..= 9 key
+  a: Int in 0 ..= 100
+  b: Int in 0 ..= 100
+}
+rule f(x: Int) -> Int = x + 1
+rule one_field(p: P) -> Int = P { id: p.id, a: f(p.a), b: 0 }.b + f(p.a)
+rule chosen(p: P) -> Int {
+  let q = if p.a > 0 then P { id: p.id, a: f(p.a), b: f(p.a) } else P { id: p.id, a: 0, b: 0 }
+  q.b
+}
+table t(k: Int) -> Int {
+  1: f(1),
+  2: f(1),
+}
+test \"shared calls\" {
+  let p = P { id: 1, a: f(1), b: f(1) }
+  p.b == 2
+  one_field(P { id: 1, a: 1, b: 5 }) == 2
+  chosen(P { id: 1, a: 3, b: 5 }) == 4
+  t[2] == 2
+}
+";
+    let f = passes(text);
+    let p = program(&f.module, &f.sources, &["one_field", "chosen"]);
+    let inputs = vec![vec![1, 2], vec![1, 0], vec![5, 5]];
+    assert_eq!(both_engines(&p, &inputs), vec![vec![2, 1], vec![2, 0]]);
+}
+
+#[test]
+fn long_postfix_chains_and_nested_index_keys_are_refused() {
+    let fields = ".x".repeat(30_000);
+    assert_eq!(refused(&format!("record R {{\n  x: Int\n}}\nrule r(q: R) -> Int = q{fields}\n")), [("E0003", 4)]);
+    let mut key = "1".to_string();
+    for _ in 0..300 {
+        key = format!("t[{key}]");
+    }
+    assert_eq!(refused(&format!("table t(k: Int) -> Int {{\n  1: 1,\n}}\nrule r() -> Int = {key}\n")), [("E0003", 4)]);
+    // Chains inside chains count together: 255 nested sums of 100 terms each.
+    let mut e = "1".to_string();
+    for _ in 0..255 {
+        e = format!("({e}{})", " + 1".repeat(99));
+    }
+    assert_eq!(refused(&format!("rule r() -> Int = {e}\n")), [("E0003", 1)]);
+}

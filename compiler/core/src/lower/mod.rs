@@ -305,6 +305,8 @@ impl<'a> Lowerer<'a> {
         let mut keys = Vec::new();
         let mut values = Vec::new();
         for (k, v) in &info.rows {
+            // Each row is evaluated in a frame of its own: nothing is shared between rows.
+            self.calls = vec![HashMap::new()];
             let e = self.named(v, info.value_ty, &HashMap::new());
             let c = self.eval_const(e, v.span);
             keys.push(*k);
@@ -442,8 +444,22 @@ impl<'a> Lowerer<'a> {
                 }
             },
             TKind::Record(r, fields) => {
+                // A record literal evaluates all its fields, in order, before any is read: a
+                // call shared between two fields is then bound wherever either is used.
                 let tys: Vec<Ty> = self.m.records[r.0 as usize].fields.iter().map(|f| f.ty).collect();
-                RecVal::plain(fields.iter().zip(tys).map(|(f, ty)| self.named(f, ty, env)).collect())
+                let mut prelude = Vec::new();
+                let mut out = Vec::with_capacity(fields.len());
+                for (f, ty) in fields.iter().zip(tys) {
+                    let x = self.named(f, ty, env);
+                    if is_plain(&x) {
+                        out.push(x);
+                    } else {
+                        let local = self.fresh();
+                        prelude.push(Binding { local, repr: named_repr(ty), value: x, trace: None });
+                        out.push(Expr::Local(local));
+                    }
+                }
+                RecVal { prelude, fields: out }
             }
             TKind::Call(r, args) => match self.call_value(*r, args, env) {
                 Inlined::Record(rv) => rv,
@@ -1126,6 +1142,8 @@ impl Lowerer<'_> {
                     let fresh = self.fresh();
                     renamed.insert(binding.local.0, fresh);
                     binding.local = fresh;
+                    // The original copy is the one `pol trace` lists.
+                    binding.trace = None;
                 }
                 self.rename_bound(&mut b.result, renamed);
             }

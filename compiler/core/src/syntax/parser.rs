@@ -34,7 +34,7 @@ pub fn parse_file(text: &str) -> Result<File, Vec<Diagnostic>> {
     let Some(file) = pairs.next() else {
         return Err(vec![Diagnostic::internal("parsing", "the parser returned no tree for the file", Span::new(0, 0))]);
     };
-    let mut b = Builder { diags: Vec::new(), depth: 0 };
+    let mut b = Builder { diags: Vec::new(), depth: 0, chained: 0 };
     let ast = b.file(file);
     if b.diags.is_empty() { Ok(ast) } else { Err(b.diags) }
 }
@@ -167,13 +167,18 @@ fn rule_name(r: Rule) -> &'static str {
 struct Builder {
     diags: Vec<Diagnostic>,
     /// How many expression levels (parentheses, `if`, `match`, `brackets`, calls, records,
-    /// `not`, unary minus) enclose the one being built.
+    /// index keys, `not`, unary minus) enclose the one being built.
     depth: u32,
+    /// The operands of the operator chains (`a + b + …`, `r.a.b…`) enclosing the expression
+    /// being built, added up: a chain is a left-deep tree, so this bounds how deep the later
+    /// passes recurse.
+    chained: usize,
 }
 
 /// The deepest nesting of expressions a file may have.
 pub const MAX_NESTING: u32 = 256;
-/// The most operands one chain of a binary operator (`a + b + …`) may have.
+/// The most operands the chains of operators (`a + b + …`, `r.a.b…`) enclosing one another may
+/// have in all.
 pub const MAX_CHAIN: usize = 20_000;
 
 /// The span of a pair without trailing whitespace: pest's implicit whitespace before an
@@ -677,13 +682,17 @@ impl Builder {
         );
     }
 
-    /// Checks the length of a chain of binary operators (`a + b + …`) as it grows.
-    fn chain_ok(&mut self, span: Span, operands: usize, op: BinOp) -> bool {
-        if operands <= MAX_CHAIN {
-            return true;
+    /// Builds a chain of `operands` operands with `f`, within [`MAX_CHAIN`] operands in all for
+    /// the chains enclosing one another; past it the file is refused with a located diagnostic.
+    fn chain(&mut self, span: Span, operands: usize, what: &str, f: impl FnOnce(&mut Self) -> Expr) -> Expr {
+        if self.chained.saturating_add(operands) > MAX_CHAIN {
+            self.too_deep(span, format!("more than {MAX_CHAIN} operands in chains of {what} here"));
+            return stub(span);
         }
-        self.too_deep(span, format!("more than {MAX_CHAIN} operands in one chain of `{}`", op.symbol()));
-        false
+        self.chained += operands;
+        let e = f(self);
+        self.chained -= operands;
+        e
     }
 
     fn opt_expr(&mut self, p: Option<P>, span: Span) -> Expr {
@@ -719,16 +728,16 @@ impl Builder {
             }
             Rule::or_expr | Rule::and_expr => {
                 let op = if p.as_rule() == Rule::or_expr { BinOp::Or } else { BinOp::And };
-                let mut operands = p.into_inner().filter(|c| !matches!(c.as_rule(), Rule::kw_or | Rule::kw_and));
-                let mut acc = self.opt_expr(operands.next(), span);
-                for (n, c) in operands.enumerate() {
-                    if !self.chain_ok(span, n + 2, op) {
-                        break;
+                let operands: Vec<P> = p.into_inner().filter(|c| !matches!(c.as_rule(), Rule::kw_or | Rule::kw_and)).collect();
+                self.chain(span, operands.len(), "`and`/`or`", |b| {
+                    let mut operands = operands.into_iter();
+                    let mut acc = b.opt_expr(operands.next(), span);
+                    for c in operands {
+                        let rhs = b.expr(c);
+                        acc = binary(op, acc, rhs);
                     }
-                    let rhs = self.expr(c);
-                    acc = binary(op, acc, rhs);
-                }
-                acc
+                    acc
+                })
             }
             Rule::not_expr => {
                 let mut it = p.into_inner();
@@ -741,19 +750,17 @@ impl Builder {
                 }
             }
             Rule::cmp_expr | Rule::sum | Rule::product => {
-                let mut it = p.into_inner();
-                let mut acc = self.opt_expr(it.next(), span);
-                let mut n = 1;
-                while let Some(op) = it.next() {
-                    n += 1;
-                    let op = bin_op(op.as_str());
-                    if !self.chain_ok(span, n, op) {
-                        break;
+                let parts: Vec<P> = p.into_inner().collect();
+                self.chain(span, parts.len().div_ceil(2), "operators", |b| {
+                    let mut it = parts.into_iter();
+                    let mut acc = b.opt_expr(it.next(), span);
+                    while let Some(op) = it.next() {
+                        let op = bin_op(op.as_str());
+                        let rhs = b.opt_expr(it.next(), span);
+                        acc = binary(op, acc, rhs);
                     }
-                    let rhs = self.opt_expr(it.next(), span);
-                    acc = binary(op, acc, rhs);
-                }
-                acc
+                    acc
+                })
             }
             Rule::unary => {
                 let mut negs = Vec::new();
@@ -773,25 +780,28 @@ impl Builder {
                 e
             }
             Rule::postfix => {
-                let mut it = p.into_inner();
-                let mut acc = self.opt_expr(it.next(), span);
-                for c in it {
-                    let cspan = span_of(&c);
-                    match c.as_rule() {
-                        Rule::field_access => {
-                            let name = c.into_inner().next().map(ident).unwrap_or_else(|| self.missing_ident(cspan));
-                            let sp = acc.span.to(cspan);
-                            acc = Expr { kind: ExprKind::Field(Box::new(acc), name), span: sp };
+                let parts: Vec<P> = p.into_inner().collect();
+                self.chain(span, parts.len(), "`.` and `[…]`", |b| {
+                    let mut it = parts.into_iter();
+                    let mut acc = b.opt_expr(it.next(), span);
+                    for c in it {
+                        let cspan = span_of(&c);
+                        match c.as_rule() {
+                            Rule::field_access => {
+                                let name = c.into_inner().next().map(ident).unwrap_or_else(|| b.missing_ident(cspan));
+                                let sp = acc.span.to(cspan);
+                                acc = Expr { kind: ExprKind::Field(Box::new(acc), name), span: sp };
+                            }
+                            Rule::index => {
+                                let key = b.nested(cspan, 1, |b| b.opt_expr(c.into_inner().next(), cspan));
+                                let sp = acc.span.to(cspan);
+                                acc = Expr { kind: ExprKind::Index(Box::new(acc), Box::new(key)), span: sp };
+                            }
+                            _ => {}
                         }
-                        Rule::index => {
-                            let key = self.opt_expr(c.into_inner().next(), cspan);
-                            let sp = acc.span.to(cspan);
-                            acc = Expr { kind: ExprKind::Index(Box::new(acc), Box::new(key)), span: sp };
-                        }
-                        _ => {}
                     }
-                }
-                acc
+                    acc
+                })
             }
             Rule::date => {
                 let d = self.date(p);
