@@ -487,11 +487,12 @@ mod tests {
     use super::*;
     use crate::generate::cell_word;
 
-    fn spec(name: &str, ty: ColumnType, domain: Option<(i64, i64)>) -> ColumnSpec {
+    /// A non-key column (shared with the sampler's tests).
+    pub(super) fn spec(name: &str, ty: ColumnType, domain: Option<(i64, i64)>) -> ColumnSpec {
         ColumnSpec { name: name.into(), ty, domain, is_id: false }
     }
 
-    fn sex() -> ColumnType {
+    pub(super) fn sex() -> ColumnType {
         ColumnType::Enum { name: "Sex".into(), variants: vec!["Male".into(), "Female".into()] }
     }
 

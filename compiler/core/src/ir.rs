@@ -299,61 +299,46 @@ pub enum Expr {
     Block(Box<Block>),
 }
 
+/// The body of [`Expr::for_each_child`] and [`Expr::for_each_child_mut`]: one list of an
+/// expression's children for both, with `mut` or without.
+macro_rules! visit_children {
+    ($e:expr, $f:ident, $iter:ident $(, $m:tt)?) => {
+        match $e {
+            Expr::ConstI(_) | Expr::ConstN(_) | Expr::Input(_) | Expr::Local(_) => {}
+            Expr::ToNum { arg, .. } | Expr::RoundInt { arg, .. } | Expr::RoundTo { arg, .. } | Expr::Neg { arg, .. } | Expr::Not(arg) => {
+                $f(arg)
+            }
+            Expr::Arith { a, b, .. } | Expr::Cmp { a, b, .. } | Expr::MinMax { a, b, .. } | Expr::And(a, b) | Expr::Or(a, b) => {
+                $f(a);
+                $f(b);
+            }
+            Expr::If { cond, then, els, .. } => {
+                $f(cond);
+                $f(then);
+                $f(els);
+            }
+            Expr::Call { args, .. } => args.$iter().for_each($f),
+            Expr::TableGet { key, .. } => $f(key),
+            Expr::Block(b) => {
+                for binding in &$($m)? b.bindings {
+                    $f(&$($m)? binding.value);
+                }
+                $f(&$($m)? b.result);
+            }
+        }
+    };
+}
+
 impl Expr {
     /// Calls `f` on each direct sub-expression, and on the bindings' values and the result of
     /// a block, in evaluation order.
     pub fn for_each_child(&self, f: &mut impl FnMut(&Expr)) {
-        match self {
-            Expr::ConstI(_) | Expr::ConstN(_) | Expr::Input(_) | Expr::Local(_) => {}
-            Expr::ToNum { arg, .. } | Expr::RoundInt { arg, .. } | Expr::RoundTo { arg, .. } | Expr::Neg { arg, .. } | Expr::Not(arg) => {
-                f(arg)
-            }
-            Expr::Arith { a, b, .. } | Expr::Cmp { a, b, .. } | Expr::MinMax { a, b, .. } | Expr::And(a, b) | Expr::Or(a, b) => {
-                f(a);
-                f(b);
-            }
-            Expr::If { cond, then, els, .. } => {
-                f(cond);
-                f(then);
-                f(els);
-            }
-            Expr::Call { args, .. } => args.iter().for_each(f),
-            Expr::TableGet { key, .. } => f(key),
-            Expr::Block(b) => {
-                for binding in &b.bindings {
-                    f(&binding.value);
-                }
-                f(&b.result);
-            }
-        }
+        visit_children!(self, f, iter)
     }
 
-    /// Calls `f` on each direct sub-expression, and on the bindings' values and the result of
-    /// a block, in evaluation order.
+    /// Like [`Expr::for_each_child`], with each child mutable.
     pub fn for_each_child_mut(&mut self, f: &mut impl FnMut(&mut Expr)) {
-        match self {
-            Expr::ConstI(_) | Expr::ConstN(_) | Expr::Input(_) | Expr::Local(_) => {}
-            Expr::ToNum { arg, .. } | Expr::RoundInt { arg, .. } | Expr::RoundTo { arg, .. } | Expr::Neg { arg, .. } | Expr::Not(arg) => {
-                f(arg)
-            }
-            Expr::Arith { a, b, .. } | Expr::Cmp { a, b, .. } | Expr::MinMax { a, b, .. } | Expr::And(a, b) | Expr::Or(a, b) => {
-                f(a);
-                f(b);
-            }
-            Expr::If { cond, then, els, .. } => {
-                f(cond);
-                f(then);
-                f(els);
-            }
-            Expr::Call { args, .. } => args.iter_mut().for_each(f),
-            Expr::TableGet { key, .. } => f(key),
-            Expr::Block(b) => {
-                for binding in &mut b.bindings {
-                    f(&mut binding.value);
-                }
-                f(&mut b.result);
-            }
-        }
+        visit_children!(self, f, iter_mut, mut)
     }
 }
 

@@ -196,15 +196,8 @@ mod tests {
     use super::*;
     use crate::generate::cell_word;
     use crate::profile::Profile;
+    use crate::profile::tests::{sex, spec};
     use crate::value::{civil_from_days, parse_date};
-
-    fn spec(name: &str, ty: ColumnType, domain: Option<(i64, i64)>) -> ColumnSpec {
-        ColumnSpec { name: name.into(), ty, domain, is_id: false }
-    }
-
-    fn sex() -> ColumnType {
-        ColumnType::Enum { name: "Sex".into(), variants: vec!["Male".into(), "Female".into()] }
-    }
 
     /// The sampler a one-field profile `name = text` gives a column.
     fn one(text: &str, spec: ColumnSpec) -> Sampler {
