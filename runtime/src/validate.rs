@@ -72,14 +72,10 @@ pub(crate) fn convert_batch_into(
     faults
 }
 
-/// The range a column's values must lie in: the declared domain, or for a date without one the
-/// calendar's years 1..=9999 — exactly what the compiler's prover assumes of such a field.
+/// The range a column's values must lie in: [`ColumnType::admitted`], the domain the compiler's
+/// prover assumes; `None` when that is every 64-bit value (nothing to check).
 fn effective_domain(spec: &ColumnSpec) -> Option<(i64, i64)> {
-    match (&spec.domain, &spec.ty) {
-        (Some(d), _) => Some(*d),
-        (None, pol_kernel::ColumnType::Date) => Some((pol_kernel::cell::MIN_DAY, pol_kernel::cell::MAX_DAY)),
-        (None, _) => None,
-    }
+    Some(spec.ty.admitted(spec.domain)).filter(|d| *d != (i64::MIN, i64::MAX))
 }
 
 /// An in-domain value standing in for a faulty cell.

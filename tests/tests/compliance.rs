@@ -208,16 +208,17 @@ proptest! {
             let program = lower::lower_requirement(m, sources, rule, &req.cond, slot.loc.file, m.files[1].effective).expect("lowers");
             let out = &program.outputs[0];
             match prove::prove(&program, &prove::Budget::default()) {
-                prove::Verdict::Proven { .. } => {
+                prove::Verdict::Proven => {
                     for a in 0..=12 { for b in -6..=6 { for flag in 0..=1 {
                         let r = interp::eval_output(&program, out, &[a, b, flag]);
                         prop_assert!(r != Ok(ir::Const::I(0)), "proven but broken at a={a} b={b} flag={flag}: {body}");
                     }}}
                 }
-                prove::Verdict::Refuted { inputs } => {
-                    prop_assert_eq!(interp::eval_output(&program, out, &inputs), Ok(ir::Const::I(0)), "refutation not confirmed: {}", body);
+                prove::Verdict::Refuted { records } => {
+                    prop_assert_eq!(interp::eval_output(&program, out, &records[0]), Ok(ir::Const::I(0)), "refutation not confirmed: {}", body);
                 }
-                prove::Verdict::Unproven { .. } => {}
+                prove::Verdict::Unknown { .. } => {}
+                prove::Verdict::Internal { why } => prop_assert!(false, "internal error: {why}: {body}"),
             }
         }
     }

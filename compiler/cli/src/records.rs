@@ -4,7 +4,7 @@
 use crate::load::{Loaded, UsageError, load};
 use crate::{EvalArgs, Format};
 use pol_core::audit;
-use pol_core::check::{FileKind, Module, RuleId, Ty};
+use pol_core::check::{FileKind, RuleId, Ty};
 use pol_core::compliance::prove::Budget;
 use pol_core::diagnostic;
 use pol_core::exact::{Frac, RoundMode, format_scaled};
@@ -45,6 +45,20 @@ pub fn compile(loaded: &Loaded, names: &[String], as_of: Option<i64>) -> Result<
     let rules = entry_rules(loaded, names).map_err(|e| format!("error: {}\n", e.0))?;
     let m = &loaded.module;
     let as_of = as_of.or_else(|| m.files.last().and_then(|f| f.effective));
+    if let (Some(v), Some(d)) = (pol_core::compliance::validity::validity(m), as_of)
+        && let Some(why) = v.refuses(d)
+    {
+        let main = m.main_file();
+        let header = m.files[main.0 as usize].header;
+        let d = diagnostic::Diagnostic::new(
+            &pol_core::codes::OUTSIDE_VALIDITY,
+            format!("cannot run on {}", pol_core::calendar::format_date(d)),
+            header,
+            why,
+        )
+        .with_help("choose an as-of date from the scheme's effective date up to the horizon of what it reads");
+        return Err(loaded.sources.get(main.0 as usize).map(|src| diagnostic::render(src, &[d])).unwrap_or_default());
+    }
     let name = m.files.last().map(|f| f.module_name.clone()).unwrap_or_default();
     lower::lower_program(m, &loaded.sources, &name, &rules, as_of).map_err(|errs| {
         let mut out = String::new();
@@ -122,31 +136,7 @@ pub fn decimal_cell(text: &str, scale: u32) -> Result<i64, String> {
     })
 }
 
-/// Renders a cell of a column type with its unit (`104.80 yuan`, `360 months`); the value itself
-/// is printed by [`pol_kernel::cell::format_cell`], as in data files.
-pub fn format_cell(cell: i64, ty: &ScalarTy) -> String {
-    let text = pol_kernel::cell::format_cell(ty, cell);
-    match ty {
-        ScalarTy::Money => format!("{text} yuan"),
-        ScalarTy::Months => format!("{text} months"),
-        _ => text,
-    }
-}
-
-fn format_const(m: &Module, c: Const, ty: &ScalarTy) -> String {
-    let t = match ty {
-        ScalarTy::Money => Ty::Money(None),
-        ScalarTy::Decimal { .. } => Ty::Decimal,
-        ScalarTy::Date => Ty::Date,
-        ScalarTy::Bool => Ty::Bool,
-        ScalarTy::Months => Ty::Months,
-        ScalarTy::Int | ScalarTy::Enum { .. } => Ty::Int,
-    };
-    if let (ScalarTy::Enum { variants, .. }, Const::I(i)) = (ty, c) {
-        return variants.get(i as usize).cloned().unwrap_or_default();
-    }
-    pol_core::testing::format_value(m, c, t)
-}
+pub use pol_core::values::{format_cell, format_scalar as format_const};
 
 pub fn eval(a: &EvalArgs, trace: bool) -> Result<ExitCode, UsageError> {
     let loaded = load(&a.file, a.framework.as_deref(), &Budget::default())?;

@@ -287,3 +287,24 @@ fn record_numbers_are_read_exactly_not_through_a_float() {
     let o = pol(&["eval", &file, "--rule", "dec", "--record", r#"{"x": 1, "d": 25E-5}"#]);
     assert_eq!(stdout(&o).trim(), "dec = 0.000250");
 }
+
+#[test]
+fn runs_and_evaluations_outside_the_schemes_validity_are_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let p = |name: &str| dir.path().join(name).display().to_string();
+    let o = pol(&["gen", GUANGDONG, "--record", "Retiree", "--rows", "100", "--output", &p("in.parquet")]);
+    assert_eq!(o.status.code(), Some(0));
+    // Before the scheme takes effect (2024-01-01): nothing is proven for that date.
+    let o = pol(&["run", GUANGDONG, "--input", &p("in.parquet"), "--output", &p("out.parquet"), "--as-of", "2010-06-01"]);
+    assert_eq!(o.status.code(), Some(1));
+    let text = stdout(&o);
+    assert!(text.contains("C0113") && text.contains("before the scheme takes effect"), "{text}");
+    assert!(!dir.path().join("out.parquet").exists());
+    // Past the horizon of the national ratio the framework publishes (until 2025-12-31).
+    let o = pol(&["eval", GUANGDONG, "--rule", "pension_adjustment", "--record", WORKED_EXAMPLE, "--as-of", "2026-03-01"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("horizon of `national_ratio`"), "{}", stdout(&o));
+    // Inside it, the run goes ahead.
+    let o = pol(&["eval", GUANGDONG, "--rule", "pension_adjustment", "--record", WORKED_EXAMPLE, "--as-of", "2025-03-01"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}

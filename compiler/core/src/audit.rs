@@ -18,22 +18,40 @@ pub struct Dependencies {
 /// The parameters and tables `rules` read, through every rule they call, every parameter
 /// whose value in force on `as_of` names another, and every table value that does.
 pub fn dependencies(m: &Module, rules: &[RuleId], as_of: Option<i64>) -> Dependencies {
-    let mut walk = Walk { m, as_of, rules: BTreeSet::new(), params: BTreeSet::new(), tables: BTreeSet::new() };
+    let mut walk = Walk { m, as_of: Some(as_of), rules: BTreeSet::new(), params: BTreeSet::new(), tables: BTreeSet::new() };
     for r in rules {
         walk.rule(*r);
     }
-    Dependencies { params: walk.params.into_iter().collect(), tables: walk.tables.into_iter().collect() }
+    walk.done()
+}
+
+/// The parameters and tables `rules` and `exprs` read on any date: through every value of
+/// every parameter they name, not only the value in force on one date.
+pub fn dependencies_on_any_date(m: &Module, rules: &[RuleId], exprs: &[&TExpr]) -> Dependencies {
+    let mut walk = Walk { m, as_of: None, rules: BTreeSet::new(), params: BTreeSet::new(), tables: BTreeSet::new() };
+    for r in rules {
+        walk.rule(*r);
+    }
+    for e in exprs {
+        walk.expr(e);
+    }
+    walk.done()
 }
 
 struct Walk<'a> {
     m: &'a Module,
-    as_of: Option<i64>,
+    /// The as-of date whose values are followed; `None` follows every value.
+    as_of: Option<Option<i64>>,
     rules: BTreeSet<RuleId>,
     params: BTreeSet<ParamId>,
     tables: BTreeSet<TableId>,
 }
 
 impl Walk<'_> {
+    fn done(self) -> Dependencies {
+        Dependencies { params: self.params.into_iter().collect(), tables: self.tables.into_iter().collect() }
+    }
+
     fn rule(&mut self, r: RuleId) {
         // Each rule is visited once; the checker rejects recursion, and the set makes a rule
         // called from many places cost one visit.
@@ -56,10 +74,21 @@ impl Walk<'_> {
             _ => {}
         });
         for p in params {
-            if self.params.insert(p)
-                && let Some(v) = value_in_force(&self.m.params[p.0 as usize], self.as_of)
-            {
-                self.expr(&v.value);
+            if !self.params.insert(p) {
+                continue;
+            }
+            let info = &self.m.params[p.0 as usize];
+            match self.as_of {
+                Some(as_of) => {
+                    if let Some(v) = value_in_force(info, as_of) {
+                        self.expr(&v.value);
+                    }
+                }
+                None => {
+                    for v in &info.values {
+                        self.expr(&v.value);
+                    }
+                }
             }
         }
         for t in tables {

@@ -257,11 +257,13 @@ Use instead: change the scheme so the requirement holds for every record.";
 
     REQUIREMENT_UNPROVEN = "C0108", "requirement-unproven",
 "What it checks: as C0107, but the checker could neither prove the requirement nor find a
-counter-example within its budget. The scheme is rejected because acceptance must be sound.
-Example: `require result <= 500 yuan` for a rule whose bound the interval prover cannot
-establish, such as one that divides by an input.
-Use instead: add an explicit floor or cap (`max(x, floor)`, `min(x, cap)`, `clamp`) that makes
-the requirement evident.";
+counter-example: the solver reached its resource limit (counted in deterministic units, so the
+same files always get the same answer), the rule multiplies or divides amounts that both depend
+on the record (non-linear arithmetic the solver may not decide), or the slot cannot be evaluated
+on a date the scheme can run at. The scheme is rejected because acceptance must be sound.
+Example: `require result <= 500 yuan` for a rule that divides one input by another.
+Use instead: write the rule the way the notice computes it, with explicit floors and caps
+(`max(x, floor)`, `min(x, cap)`, `clamp`), or declare narrower input domains.";
 
     FRAMEWORK_NOT_IN_FORCE = "C0109", "framework-not-in-force",
 "What it checks: the scheme implements a framework version that is in force on the scheme's
@@ -286,6 +288,16 @@ Use instead: lower the amounts so the total stays within the national ratio.";
 `require`-style checks only where a framework declares them.
 Example: `slot bonus(r: Retiree) -> Money { }` in a scheme.
 Use instead: define the slot in the framework, implement it with `rule` in the scheme.";
+
+    OUTSIDE_VALIDITY = "C0113", "outside-validity",
+"What it checks: a scheme runs only on the dates its requirements are proven for, from its
+effective date up to the first horizon (`until`) of the parameters it reads. `pol check` rejects
+a scheme that takes effect past such a horizon; `pol run`, `pol test` and `pol eval` refuse an
+as-of date before the effective date or past the horizon.
+Example: a scheme effective 2027-01-01 implementing a framework whose national minimum is
+published `until 2026-12-31`; or `pol run --as-of 2010-06-01` for a scheme effective 2024.
+Use instead: implement the framework version in force on that date, or run at a date inside
+the scheme's validity.";
 
     OVERFLOW = "R0001", "overflow",
 "What it checks (at run time): no exact intermediate exceeds 128 bits and no named value

@@ -38,6 +38,7 @@ impl TestOutcome {
 /// own `as of` (the scheme's effective date, or the command line's).
 pub fn run_tests(m: &Module, sources: &[SourceFile], default_as_of: Option<i64>) -> Vec<TestOutcome> {
     let main = m.main_file();
+    let validity = crate::compliance::validity::validity(m);
     m.tests
         .iter()
         .filter(|t| t.loc.file == main)
@@ -46,6 +47,14 @@ pub fn run_tests(m: &Module, sources: &[SourceFile], default_as_of: Option<i64>)
             let line_of = |s: Span| src.map(|f| f.line_col(s.start).0).unwrap_or(0);
             let mut outcome = TestOutcome { name: t.name.clone(), file: main, line: line_of(t.loc.span), assertions: 0, failures: vec![] };
             let as_of = t.as_of.or(default_as_of);
+            // A scheme's test runs only on a date the scheme can run at (its validity).
+            if let (Some(v), Some(d)) = (&validity, as_of)
+                && let Some(why) = v.refuses(d)
+            {
+                let span = t.loc.span;
+                outcome.failures.push(Failure { span, line: line_of(span), code: crate::codes::OUTSIDE_VALIDITY.code, message: why });
+                return outcome;
+            }
             let mut lw = Lowerer::new(m, sources, as_of);
             let mut env: HashMap<u32, ClosedVal> = HashMap::new();
             for stmt in &t.stmts {

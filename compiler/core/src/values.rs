@@ -9,6 +9,7 @@ use crate::interp;
 use crate::ir::{Const, Fault};
 use crate::lower::{ClosedVal, Lowerer};
 use crate::span::Span;
+use pol_kernel::ColumnType;
 use std::collections::HashMap;
 
 /// Renders a value of a type the way a notice writes it (`2825.35 yuan`, `1.2%`, `2026-01-01`).
@@ -75,4 +76,31 @@ pub(crate) fn eval_value(lw: &mut Lowerer, e: &TExpr, env: &HashMap<u32, ClosedV
     lowering_errors(lw, e.span)?;
     let program = lw.snapshot();
     interp::eval_block(&program, &block, lw.locals_used(), &[]).map_err(|f| fault_error(lw, f, e.span))
+}
+
+/// Renders a cell of a column type with its unit (`104.80 yuan`, `360 months`); the value itself
+/// is printed by [`pol_kernel::cell::format_cell`], as in data files.
+pub fn format_cell(cell: i64, ty: &ColumnType) -> String {
+    let text = pol_kernel::cell::format_cell(ty, cell);
+    match ty {
+        ColumnType::Money => format!("{text} yuan"),
+        ColumnType::Months => format!("{text} months"),
+        _ => text,
+    }
+}
+
+/// Renders a value of a column type (a traced binding's exact value) the way a notice writes it.
+pub fn format_scalar(m: &Module, c: Const, ty: &ColumnType) -> String {
+    let t = match ty {
+        ColumnType::Money => Ty::Money(None),
+        ColumnType::Decimal { .. } => Ty::Decimal,
+        ColumnType::Date => Ty::Date,
+        ColumnType::Bool => Ty::Bool,
+        ColumnType::Months => Ty::Months,
+        ColumnType::Int | ColumnType::Enum { .. } => Ty::Int,
+    };
+    if let (ColumnType::Enum { variants, .. }, Const::I(i)) = (ty, c) {
+        return variants.get(i as usize).cloned().unwrap_or_default();
+    }
+    format_value(m, c, t)
 }

@@ -29,6 +29,23 @@ pub enum ColumnType {
 }
 
 impl ColumnType {
+    /// The cells a column of this type with the declared `domain` admits: the declared domain,
+    /// else every value of the type (a bool 0 or 1, an enum's variant indices, a date in the
+    /// calendar's years 1..=9999, any 64-bit value otherwise). The compiler proves requirements
+    /// for exactly these values and the runtime sends every other cell to the ledger: one domain
+    /// for both, so nothing the prover assumed can be broken by data it did not consider.
+    pub fn admitted(&self, domain: Option<(i64, i64)>) -> (i64, i64) {
+        if let Some(d) = domain {
+            return d;
+        }
+        match self {
+            ColumnType::Bool => (0, 1),
+            ColumnType::Enum { variants, .. } => (0, variants.len() as i64 - 1),
+            ColumnType::Date => (cell::MIN_DAY, cell::MAX_DAY),
+            ColumnType::Int | ColumnType::Months | ColumnType::Money | ColumnType::Decimal { .. } => (i64::MIN, i64::MAX),
+        }
+    }
+
     /// A short name used in messages (`money`, `date`, `enum Category`).
     pub fn describe(&self) -> String {
         match self {

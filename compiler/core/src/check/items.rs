@@ -265,16 +265,7 @@ impl<'a> Checker<'a> {
         let result_local = self.locals.len() as u32;
         self.locals.push(LocalInfo { name: "result".into(), ty: ret, span: s.name.span });
         self.scope.push(("result".into(), result_local));
-        let requires = s
-            .requires
-            .iter()
-            .map(|r| RequirementInfo {
-                cond: self.expr_expect(&r.cond, Ty::Bool),
-                text: String::new(),
-                cite: r.cite.as_ref().map(|c| c.text.clone()),
-                span: r.span,
-            })
-            .collect();
+        let requires = s.requires.iter().map(|r| self.requirement(r)).collect();
         let aggregates = s.aggregates.iter().map(|a| self.aggregate(a)).collect();
         self.locals.clear();
         self.scope.clear();
@@ -288,6 +279,54 @@ impl<'a> Checker<'a> {
             cite: s.cite.as_ref().map(|c| c.text.clone()),
             loc: self.loc(s.span),
         });
+    }
+
+    /// A slot's `require` clause: a condition, or a value monotone in one input.
+    fn requirement(&mut self, r: &ast::Requirement) -> RequirementInfo {
+        let cite = r.cite.as_ref().map(|c| c.text.clone());
+        let Some(mono) = &r.monotone else {
+            return RequirementInfo { cond: self.expr_expect(&r.cond, Ty::Bool), monotone: None, text: String::new(), cite, span: r.span };
+        };
+        let cond = self.expr(&r.cond);
+        if !matches!(cond.ty, Ty::Money(_) | Ty::Int | Ty::Months | Ty::Decimal | Ty::Rate | Ty::Date | Ty::Error) {
+            self.error(
+                Diagnostic::new(
+                    &codes::TYPE_MISMATCH,
+                    format!("`nondecreasing`/`nonincreasing` compare amounts, not {}", self.m.ty_name(cond.ty)),
+                    r.cond.span,
+                    "not an ordered value",
+                )
+                .with_help("write the amount that must move with the input, e.g. `require result nondecreasing in r.contribution`"),
+            );
+        }
+        let input = self.expr(&mono.input);
+        let target = match &input.kind {
+            TKind::Local(p) if (*p as usize) < self.locals.len().saturating_sub(1) => Some((*p as usize, None)),
+            TKind::Field(inner, f) => match inner.kind {
+                TKind::Local(p) => Some((p as usize, Some(*f))),
+                _ => None,
+            },
+            _ => None,
+        };
+        let ordered = matches!(input.ty, Ty::Money(_) | Ty::Int | Ty::Months | Ty::Decimal | Ty::Rate | Ty::Date | Ty::Error);
+        let monotone = match target {
+            Some((param, field)) if ordered => Some(MonotoneInfo { nondecreasing: mono.nondecreasing, param, field, span: mono.span }),
+            _ => {
+                if !input.ty.is_error() {
+                    self.error(
+                        Diagnostic::new(
+                            &codes::TYPE_MISMATCH,
+                            "a two-record requirement is monotone in a parameter or a field of the slot's record",
+                            mono.input.span,
+                            if ordered { "not an input of the slot" } else { "not an ordered input" },
+                        )
+                        .with_help("e.g. `nondecreasing in r.contribution`; for age, `nonincreasing in r.birth_date` (older is earlier)"),
+                    );
+                }
+                None
+            }
+        };
+        RequirementInfo { cond, monotone, text: String::new(), cite, span: r.span }
     }
 
     pub(super) fn may_use_error(&mut self, span: Span) {

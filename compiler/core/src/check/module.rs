@@ -184,10 +184,22 @@ pub struct AggregateInfo {
 #[derive(Clone, Debug)]
 pub struct RequirementInfo {
     /// A Bool expression over the slot's parameters (locals `0..params`) and `result` (local
-    /// `params`).
+    /// `params`); for a two-record requirement, the numeric value that must move with the input.
     pub cond: TExpr,
+    pub monotone: Option<MonotoneInfo>,
     pub text: String,
     pub cite: Option<String>,
+    pub span: Span,
+}
+
+/// A two-record requirement: the value is monotone in one input of the slot, all other inputs
+/// equal.
+#[derive(Clone, Debug)]
+pub struct MonotoneInfo {
+    pub nondecreasing: bool,
+    /// The slot parameter and, for a record, its field.
+    pub param: usize,
+    pub field: Option<usize>,
     pub span: Span,
 }
 

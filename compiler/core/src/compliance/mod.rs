@@ -6,6 +6,8 @@
 mod inputs;
 mod population;
 pub mod prove;
+mod smt;
+pub mod validity;
 
 pub(crate) use population::check_population;
 
@@ -90,73 +92,31 @@ pub fn check_scheme_compliance(m: &Module, sources: &[SourceFile], budget: &prov
         }
     }
 
-    // Every local parameter set, and every dated value in range.
-    for p in &m.params {
-        if p.kind != ParamKind::Local {
-            continue;
-        }
-        let fref = framework_ref(m, sources, p.loc.file, p.loc.span, p.cite.as_ref());
-        if p.values.is_empty() || p.values_file != scheme {
+    // The dates the scheme can run at: proofs are made at each date a parameter changes.
+    let valid = validity::validity(m);
+    let dates: Vec<i64> = match &valid {
+        Some(v) if v.is_empty() => {
+            let (until, param) = v.until.clone().unwrap_or_default();
             diags.push(
                 Diagnostic::new(
-                    &codes::MISSING_SLOT,
-                    format!("the scheme does not set local parameter `{}`", p.name),
+                    &codes::OUTSIDE_VALIDITY,
+                    format!("the scheme takes effect on {}, past the horizon of `{param}`", crate::calendar::format_date(v.from)),
                     header_span,
-                    "required parameter missing",
+                    "no date on which this scheme can run",
                 )
-                .with_note(fref)
-                .with_help(format!("add `param {} = …`", p.name)),
+                .with_note(format!("`{param}` has no value published after {}", crate::calendar::format_date(until)))
+                .with_help("implement the framework version in force on the scheme's effective date"),
             );
-            continue;
+            Vec::new()
         }
-        for v in &p.values {
-            let date = v.from.or(sfile.effective);
-            let mut lw = Lowerer::new(m, sources, date);
-            lw.set_context(scheme, &p.name);
-            let env = HashMap::new();
-            let Ok(ClosedVal::Scalar(val)) = crate::values::eval_let(&mut lw, &v.value, p.ty, &env) else { continue };
-            lw.set_context(p.loc.file, &p.name);
-            let mut broken = Vec::new();
-            if let Some((lo, kind, hi)) = &p.range {
-                let lo_v = crate::values::eval_let(&mut lw, lo, p.ty, &env);
-                let hi_v = crate::values::eval_let(&mut lw, hi, p.ty, &env);
-                if let (Ok(ClosedVal::Scalar(l)), Ok(ClosedVal::Scalar(h))) = (lo_v, hi_v) {
-                    let x = val.to_frac();
-                    let below = x.cmp(l.to_frac()).map(|o| o.is_lt()).unwrap_or(true);
-                    let above =
-                        x.cmp(h.to_frac()).map(|o| if *kind == RangeKind::Inclusive { o.is_gt() } else { o.is_ge() }).unwrap_or(true);
-                    if below || above {
-                        let op = if *kind == RangeKind::Inclusive { "..=" } else { "..<" };
-                        broken.push(format!(
-                            "allowed range is {} {op} {}",
-                            crate::values::format_value(m, l, p.ty),
-                            crate::values::format_value(m, h, p.ty)
-                        ));
-                    }
-                }
-            }
-            for req in &p.requires {
-                let mut lw2 = Lowerer::new(m, sources, date);
-                lw2.set_context(p.loc.file, &p.name);
-                if let Ok(Const::I(0)) = crate::values::eval_value(&mut lw2, req, &env) {
-                    let src = sources.get(p.loc.file.0 as usize);
-                    broken.push(format!("requirement `{}` is false", src.map(|s| s.slice(req.span)).unwrap_or("")));
-                }
-            }
-            if !broken.is_empty() {
-                let when = date.map(|d| format!(" on {}", crate::calendar::format_date(d))).unwrap_or_default();
-                diags.push(
-                    Diagnostic::new(
-                        &codes::PARAM_OUT_OF_RANGE,
-                        format!("`{}` = {} is outside what the framework allows{when}", p.name, crate::values::format_value(m, val, p.ty)),
-                        v.value.span,
-                        broken.join("; "),
-                    )
-                    .with_note(fref.clone()),
-                );
-            }
-        }
-    }
+        // A framework not in force on the effective date (C0109 above) has nothing to prove.
+        _ if diags.iter().any(|d| d.code == codes::FRAMEWORK_NOT_IN_FORCE.code) => Vec::new(),
+        Some(v) => v.dates.clone(),
+        None => sfile.effective.into_iter().collect(),
+    };
+
+    // Every local parameter set, and in range with its requirements met on every date.
+    diags.extend(check_local_params(m, sources, &dates));
 
     // Rules of the scheme must be slots or helpers that feed them.
     let slot_rules: Vec<RuleId> = m.slots.iter().filter_map(|s| m.lookup_rule(&s.name)).collect();
@@ -184,8 +144,117 @@ pub fn check_scheme_compliance(m: &Module, sources: &[SourceFile], budget: &prov
     diags.extend(inputs::check_inputs(m, sources));
 
     // Per-record requirements, proven over the declared domain.
-    diags.extend(prove::check_requirements(m, sources, budget));
-    diags.extend(prove::check_aggregates_statically(m, sources, budget));
+    diags.extend(prove::check_requirements(m, sources, budget, &dates));
+    diags.extend(prove::check_aggregates_statically(m, sources, budget, &dates));
+    diags
+}
+
+/// Every local parameter is set by the scheme, and on every date of `dates` the value in force
+/// lies in the framework's range and meets its requirements (a value defined through another
+/// dated parameter changes when that one does; so do the range and the requirements).
+fn check_local_params(m: &Module, sources: &[SourceFile], dates: &[i64]) -> Vec<Diagnostic> {
+    let scheme = m.main_file();
+    let header_span = m.files[scheme.0 as usize].header;
+    let mut diags = Vec::new();
+    for p in &m.params {
+        if p.kind != ParamKind::Local {
+            continue;
+        }
+        let fref = framework_ref(m, sources, p.loc.file, p.loc.span, p.cite.as_ref());
+        if p.values.is_empty() || p.values_file != scheme {
+            diags.push(
+                Diagnostic::new(
+                    &codes::MISSING_SLOT,
+                    format!("the scheme does not set local parameter `{}`", p.name),
+                    header_span,
+                    "required parameter missing",
+                )
+                .with_note(fref)
+                .with_help(format!("add `param {} = …`", p.name)),
+            );
+            continue;
+        }
+        let env = HashMap::new();
+        for &date in dates {
+            let Some(v) = crate::audit::value_in_force(p, Some(date)) else {
+                let first = p.values.first().and_then(|v| v.from).map(crate::calendar::format_date).unwrap_or_default();
+                diags.push(
+                    Diagnostic::new(
+                        &codes::BEFORE_FIRST_DATE,
+                        format!("`{}` has no value on {}, a date the scheme can run at", p.name, crate::calendar::format_date(date)),
+                        p.values[0].value.span,
+                        format!("its first value applies from {first}"),
+                    )
+                    .with_note(fref.clone()),
+                );
+                break;
+            };
+            let mut lw = Lowerer::new(m, sources, Some(date));
+            lw.set_context(scheme, &p.name);
+            let val = match crate::values::eval_let(&mut lw, &v.value, p.ty, &env) {
+                Ok(ClosedVal::Scalar(val)) => val,
+                Ok(ClosedVal::Record(_)) => break,
+                Err((code, message, span)) => {
+                    let code = codes::ALL.iter().find(|c| c.code == code).copied().unwrap_or(&codes::INTERNAL);
+                    diags.push(
+                        Diagnostic::new(code, message, span, format!("evaluating `{}` on {}", p.name, crate::calendar::format_date(date)))
+                            .with_note(fref.clone()),
+                    );
+                    break;
+                }
+            };
+            lw.set_context(p.loc.file, &p.name);
+            let mut broken = Vec::new();
+            if let Some((lo, kind, hi)) = &p.range {
+                let lo_v = crate::values::eval_let(&mut lw, lo, p.ty, &env);
+                let hi_v = crate::values::eval_let(&mut lw, hi, p.ty, &env);
+                match (lo_v, hi_v) {
+                    (Ok(ClosedVal::Scalar(l)), Ok(ClosedVal::Scalar(h))) => {
+                        let x = val.to_frac();
+                        let below = x.cmp(l.to_frac()).map(|o| o.is_lt()).unwrap_or(true);
+                        let above =
+                            x.cmp(h.to_frac()).map(|o| if *kind == RangeKind::Inclusive { o.is_gt() } else { o.is_ge() }).unwrap_or(true);
+                        if below || above {
+                            let op = if *kind == RangeKind::Inclusive { "..=" } else { "..<" };
+                            broken.push(format!(
+                                "allowed range is {} {op} {}",
+                                crate::values::format_value(m, l, p.ty),
+                                crate::values::format_value(m, h, p.ty)
+                            ));
+                        }
+                    }
+                    _ => broken.push("the framework's range cannot be evaluated on this date".to_string()),
+                }
+            }
+            for req in &p.requires {
+                let mut lw2 = Lowerer::new(m, sources, Some(date));
+                lw2.set_context(p.loc.file, &p.name);
+                let text = sources.get(p.loc.file.0 as usize).map(|s| s.slice(req.span)).unwrap_or("");
+                match crate::values::eval_value(&mut lw2, req, &env) {
+                    Ok(Const::I(0)) => broken.push(format!("requirement `{text}` is false")),
+                    Ok(_) => {}
+                    Err((_, why, _)) => broken.push(format!("requirement `{text}` cannot be evaluated: {why}")),
+                }
+            }
+            if !broken.is_empty() {
+                let when = crate::calendar::format_date(date);
+                diags.push(
+                    Diagnostic::new(
+                        &codes::PARAM_OUT_OF_RANGE,
+                        format!(
+                            "`{}` = {} is outside what the framework allows on {when}",
+                            p.name,
+                            crate::values::format_value(m, val, p.ty)
+                        ),
+                        v.value.span,
+                        broken.join("; "),
+                    )
+                    .with_note(fref.clone()),
+                );
+                break;
+            }
+        }
+    }
     diags
 }
 

@@ -19,16 +19,55 @@ use crate::ir::{ArithOp, Builtin, CmpOp, Const, Expr, Program, Repr, ScalarTy};
 use crate::lower::{self, lower_requirement};
 use crate::span::SourceFile;
 use std::cmp::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
-/// How much work a proof may do (boxes examined per requirement and date); deterministic.
-#[derive(Clone, Debug)]
+/// How much work the proofs of one file may do, in deterministic units: boxes of the interval
+/// fast path per query, and Z3 resource units (`rlimit`) per query and for the whole file. The
+/// same files always get the same answers, whatever the machine's speed or load.
+#[derive(Debug)]
 pub struct Budget {
     pub max_boxes: usize,
+    pub query_rlimit: u32,
+    pub file_rlimit: u64,
+    /// Units spent; atomic only so that a budget can be lent to the compiler's stack thread.
+    spent: AtomicU64,
+}
+
+impl Clone for Budget {
+    fn clone(&self) -> Self {
+        Budget {
+            max_boxes: self.max_boxes,
+            query_rlimit: self.query_rlimit,
+            file_rlimit: self.file_rlimit,
+            spent: AtomicU64::new(self.spent()),
+        }
+    }
 }
 
 impl Default for Budget {
     fn default() -> Self {
-        Budget { max_boxes: 20_000 }
+        Budget::new(2_000, 20_000_000, 2_000_000_000)
+    }
+}
+
+impl Budget {
+    pub fn new(max_boxes: usize, query_rlimit: u32, file_rlimit: u64) -> Budget {
+        Budget { max_boxes, query_rlimit, file_rlimit, spent: AtomicU64::new(0) }
+    }
+
+    /// Solver units spent so far.
+    pub fn spent(&self) -> u64 {
+        self.spent.load(AtomicOrdering::Relaxed)
+    }
+
+    /// The limit of the next query, or `None` when the file's budget is spent.
+    pub(super) fn next_limit(&self) -> Option<u32> {
+        let left = self.file_rlimit.saturating_sub(self.spent());
+        (left > 0).then(|| left.min(u64::from(self.query_rlimit)) as u32)
+    }
+
+    pub(super) fn spend(&self, units: u64) {
+        let _ = self.spent.fetch_update(AtomicOrdering::Relaxed, AtomicOrdering::Relaxed, |s| Some(s.saturating_add(units)));
     }
 }
 
@@ -62,12 +101,15 @@ fn as_int(v: AV) -> (i128, i128) {
     }
 }
 
-fn fmin(a: Frac, b: Frac) -> Frac {
-    if a.cmp(b).map(|o| o == Ordering::Greater).unwrap_or(false) { b } else { a }
+/// The smaller of two bounds; `None` when they cannot be compared in 128 bits (the caller
+/// widens: a transfer function that cannot decide never picks a side).
+fn fmin(a: Frac, b: Frac) -> Option<Frac> {
+    a.cmp(b).ok().map(|o| if o == Ordering::Greater { b } else { a })
 }
 
-fn fmax(a: Frac, b: Frac) -> Frac {
-    if a.cmp(b).map(|o| o == Ordering::Less).unwrap_or(false) { b } else { a }
+/// The larger of two bounds; `None` when they cannot be compared.
+fn fmax(a: Frac, b: Frac) -> Option<Frac> {
+    a.cmp(b).ok().map(|o| if o == Ordering::Less { b } else { a })
 }
 
 fn lt(a: Frac, b: Frac) -> Option<bool> {
@@ -80,14 +122,8 @@ fn hull(a: Option<AV>, b: Option<AV>) -> Option<AV> {
         (Some(AV::I(a0, a1)), Some(AV::I(b0, b1))) => Some(AV::I(a0.min(b0), a1.max(b1))),
         (Some(x), Some(y)) => {
             let ((a0, a1), (b0, b1)) = (as_num(x), as_num(y));
-            let lo = match (a0, b0) {
-                (Some(p), Some(q)) => Some(fmin(p, q)),
-                _ => None,
-            };
-            let hi = match (a1, b1) {
-                (Some(p), Some(q)) => Some(fmax(p, q)),
-                _ => None,
-            };
+            let lo = a0.zip(b0).and_then(|(p, q)| fmin(p, q));
+            let hi = a1.zip(b1).and_then(|(p, q)| fmax(p, q));
             Some(AV::N(lo, hi))
         }
     }
@@ -101,9 +137,8 @@ fn mul_bounds(a: (Option<Frac>, Option<Frac>), b: (Option<Frac>, Option<Frac>)) 
         let ps = [a0.mul(b0), a0.mul(b1), a1.mul(b0), a1.mul(b1)];
         if ps.iter().all(|p| p.is_ok()) {
             let ps: Vec<Frac> = ps.into_iter().flatten().collect();
-            let lo = ps.iter().copied().reduce(fmin);
-            let hi = ps.iter().copied().reduce(fmax);
-            return (lo, hi);
+            let fold = |f: fn(Frac, Frac) -> Option<Frac>| ps.iter().skip(1).try_fold(ps[0], |acc, p| f(acc, *p));
+            return (fold(fmin), fold(fmax));
         }
         return (None, None);
     }
@@ -249,9 +284,11 @@ impl Abs<'_> {
                     return Some(if *max { AV::I(a0.max(b0), a1.max(b1)) } else { AV::I(a0.min(b0), a1.min(b1)) });
                 }
                 let ((a0, a1), (b0, b1)) = (as_num(x), as_num(y));
-                let both = |p: Option<Frac>, q: Option<Frac>, f: fn(Frac, Frac) -> Frac| p.zip(q).map(|(p, q)| f(p, q));
-                let either = |p: Option<Frac>, q: Option<Frac>, f: fn(Frac, Frac) -> Frac| match (p, q) {
-                    (Some(p), Some(q)) => Some(f(p, q)),
+                // `max(a, b)` is below the larger upper bound (unbounded when the two cannot be
+                // compared) and above either lower bound (so any one is sound); `min` mirrors it.
+                let both = |p: Option<Frac>, q: Option<Frac>, f: fn(Frac, Frac) -> Option<Frac>| p.zip(q).and_then(|(p, q)| f(p, q));
+                let either = |p: Option<Frac>, q: Option<Frac>, f: fn(Frac, Frac) -> Option<Frac>| match (p, q) {
+                    (Some(p), Some(q)) => f(p, q).or(Some(p)),
                     (Some(p), None) | (None, Some(p)) => Some(p),
                     _ => None,
                 };
@@ -353,16 +390,20 @@ fn bool_av(can_true: bool, can_false: bool) -> Option<AV> {
 /// The outcome of a proof.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Verdict {
-    Proven {
-        boxes: usize,
-    },
-    /// Input cells (in `Program::inputs` order) for which the interpreter evaluates the
-    /// requirement to false.
+    Proven,
+    /// Records (input cells in `Program::inputs` order) on which the interpreter confirms the
+    /// break: one for a per-record requirement, a pair for a two-record one.
     Refuted {
-        inputs: Vec<i64>,
+        records: Vec<Vec<i64>>,
     },
-    Unproven {
-        boxes: usize,
+    /// Neither proven nor refuted within the budget, or beyond what the solver decides.
+    Unknown {
+        why: String,
+    },
+    /// The solver's counter-example is not one for the interpreter: a bug in the encoding,
+    /// reported as an internal error and never accepted.
+    Internal {
+        why: String,
     },
 }
 
@@ -391,25 +432,46 @@ fn inputs_used(e: &Expr, used: &mut Vec<bool>) {
     }
 }
 
-/// The initial box: each input's declared domain (or its type's full range).
+/// The initial box: each input's admitted values ([`ScalarTy::admitted`]: its declared domain,
+/// or its type's whole range), the same the runtime enforces on every row.
 pub fn initial_box(program: &Program) -> Vec<(i128, i128)> {
     program
         .inputs
         .iter()
-        .map(|i| match (&i.domain, &i.ty) {
-            (Some((a, b)), _) => (*a as i128, *b as i128),
-            (None, ScalarTy::Bool) => (0, 1),
-            (None, ScalarTy::Enum { variants, .. }) => (0, variants.len() as i128 - 1),
-            (None, ScalarTy::Date) => (calendar::MIN_DAY as i128, calendar::MAX_DAY as i128),
-            (None, _) => (I64_LO, I64_HI),
+        .map(|i| {
+            let (lo, hi) = i.ty.admitted(i.domain);
+            (lo as i128, hi as i128)
         })
         .collect()
 }
 
-/// Proves that output 0 of `program` (a Bool) is true for every input in the box, or finds a
-/// counter-example the interpreter confirms.
+/// Decides a per-record requirement: output 0 of `program` (a Bool) is true for every input of
+/// the declared domain that does not fault. The interval proof runs first (fast, and it finds
+/// the obvious counter-examples at the corners); what it leaves open goes to the solver.
 pub fn prove(program: &Program, budget: &Budget) -> Verdict {
-    let Some(out) = program.outputs.first() else { return Verdict::Proven { boxes: 0 } };
+    match interval_proof(program, budget.max_boxes) {
+        Some(v) => v,
+        None => super::smt::decide_one(program, budget),
+    }
+}
+
+/// Decides a two-record requirement: output 0 of `program` (a number) is monotone in input
+/// `input` for every two records of the domain equal in every other input.
+pub fn prove_monotone(program: &Program, input: usize, nondecreasing: bool, budget: &Budget) -> Verdict {
+    let Some(out) = program.outputs.first() else { return Verdict::Proven };
+    let mut used = vec![false; program.inputs.len()];
+    inputs_used(&Expr::Block(Box::new(out.body.clone())), &mut used);
+    if !used.get(input).copied().unwrap_or(false) {
+        // The value does not read the input at all: equal for any two such records.
+        return Verdict::Proven;
+    }
+    super::smt::decide_monotone(program, input, nondecreasing, budget)
+}
+
+/// Interval abstract interpretation with branch-and-bound over at most `max_boxes` boxes:
+/// `Some(Proven)`, `Some(Refuted)` with a corner the interpreter confirms, or `None`.
+fn interval_proof(program: &Program, max_boxes: usize) -> Option<Verdict> {
+    let Some(out) = program.outputs.first() else { return Some(Verdict::Proven) };
     let root = initial_box(program);
     // The requirement as one expression, built once for every box.
     let body = Expr::Block(Box::new(out.body.clone()));
@@ -420,8 +482,8 @@ pub fn prove(program: &Program, budget: &Budget) -> Verdict {
     let mut boxes = 0;
     while let Some(bx) = stack.pop() {
         boxes += 1;
-        if boxes > budget.max_boxes {
-            return Verdict::Unproven { boxes: boxes - 1 };
+        if boxes > max_boxes {
+            return None;
         }
         let mut abs = Abs { program, inputs: &bx, locals: vec![None; out.locals as usize] };
         let lo = match abs.eval(&body) {
@@ -435,7 +497,7 @@ pub fn prove(program: &Program, budget: &Budget) -> Verdict {
         let corner = |pick: &dyn Fn((i128, i128)) -> i128| bx.iter().map(|r| pick(*r) as i64).collect::<Vec<i64>>();
         for point in [corner(&|r| r.0), corner(&|r| r.1), corner(&|r| r.0 + (r.1 - r.0) / 2)] {
             if violates(&point) {
-                return Verdict::Refuted { inputs: point };
+                return Some(Verdict::Refuted { records: vec![point] });
             }
         }
         // Split the used input whose range is widest relative to its domain.
@@ -465,26 +527,7 @@ pub fn prove(program: &Program, budget: &Budget) -> Verdict {
         stack.push(right);
         stack.push(left);
     }
-    Verdict::Proven { boxes }
-}
-
-/// The dates at which a scheme's parameters can change: its effective date and every later
-/// `from` date.
-fn check_dates(m: &Module) -> Vec<i64> {
-    let eff = m.files.last().and_then(|f| f.effective);
-    let mut dates: Vec<i64> = eff.into_iter().collect();
-    for p in &m.params {
-        for v in &p.values {
-            if let Some(d) = v.from
-                && eff.is_none_or(|e| d > e)
-            {
-                dates.push(d);
-            }
-        }
-    }
-    dates.sort_unstable();
-    dates.dedup();
-    dates
+    Some(Verdict::Proven)
 }
 
 /// Renders input cells as a Pol record literal (`Retiree { birth_date: 1950-01-01, … }`).
@@ -505,32 +548,186 @@ pub fn render_record(program: &Program, cells: &[i64]) -> String {
     parts.join(", ")
 }
 
-pub fn check_requirements(m: &Module, sources: &[SourceFile], budget: &Budget) -> Vec<Diagnostic> {
+/// The input column (in `Program::inputs` order) of parameter `param` (a field `field` of it,
+/// for a record) of `rule`: record parameters contribute one input per field, in order.
+pub fn input_index(m: &Module, rule: crate::check::RuleId, param: usize, field: Option<usize>) -> usize {
+    let info = m.rule(rule);
+    let width = |ty: Ty| match ty {
+        Ty::Record(r) => m.records[r.0 as usize].fields.len(),
+        _ => 1,
+    };
+    let before: usize = info.locals[..param].iter().map(|l| width(l.ty)).sum();
+    before + field.unwrap_or(0)
+}
+
+/// Verdicts of one requirement, shared between dates whose lowered programs are equal (the
+/// program does not depend on the date beyond the parameter values folded into it).
+#[derive(Default)]
+struct Shared {
+    done: Vec<(Program, Verdict)>,
+}
+
+impl Shared {
+    fn verdict(&mut self, mut program: Program, decide: impl FnOnce(&Program) -> Verdict) -> Verdict {
+        program.as_of = 0;
+        if let Some((_, v)) = self.done.iter().find(|(p, _)| *p == program) {
+            return v.clone();
+        }
+        let v = decide(&program);
+        self.done.push((program, v.clone()));
+        v
+    }
+}
+
+/// The value of `rule` and of every named line of it for the record `cells`, as `pol trace`
+/// computes them: `(result, [(line, value)])`.
+fn explain(m: &Module, sources: &[SourceFile], rule: crate::check::RuleId, date: i64, cells: &[i64]) -> (String, Vec<(String, String)>) {
+    let name = &m.rule(rule).name;
+    let Ok(p) = lower::lower_program(m, sources, name, &[rule], Some(date)) else { return (String::new(), Vec::new()) };
+    let Some(out) = p.outputs.first() else { return (String::new(), Vec::new()) };
+    let mut trace = Vec::new();
+    let value = match interp::trace_output(&p, out, cells, &mut trace) {
+        // The output cell: Decimal results are scaled to their column's places.
+        Ok(Const::I(cell)) => {
+            let exact = match out.ty {
+                ScalarTy::Decimal { scale } => Const::N(Frac::new(cell as i128, 10i128.pow(scale))),
+                _ => Const::I(cell),
+            };
+            crate::values::format_value(m, exact, m.rule(rule).ret)
+        }
+        Ok(c) => crate::values::format_value(m, c, m.rule(rule).ret),
+        Err(f) => format!("no result ({})", f.kind.describe()),
+    };
+    let lines = trace
+        .iter()
+        .map(|e| (format!("{} (line {})", e.info.name, e.info.line), crate::values::format_scalar(m, e.value, &e.info.ty)))
+        .collect();
+    (value, lines)
+}
+
+/// At most this many named lines are listed in a counter-example.
+const MAX_LINES: usize = 40;
+
+/// The diagnostic of a verdict that rejects the scheme; `None` for a proof.
+#[allow(clippy::too_many_arguments)]
+fn verdict_diagnostic(
+    m: &Module,
+    sources: &[SourceFile],
+    slot: &crate::check::SlotInfo,
+    req: &crate::check::RequirementInfo,
+    rule: crate::check::RuleId,
+    program: &Program,
+    date: i64,
+    verdict: Verdict,
+) -> Option<Diagnostic> {
+    let info = m.rule(rule);
+    let text = super::clause_text(sources, slot.loc.file, req.span);
+    let text = text.trim();
+    let fref = framework_ref(m, sources, slot.loc.file, req.span, req.cite.as_ref().or(slot.cite.as_ref()));
+    let on = calendar::format_date(date);
+    let record_name = slot.params.iter().find_map(|p| match p.ty {
+        Ty::Record(r) => Some(m.records[r.0 as usize].name.clone()),
+        _ => None,
+    });
+    let literal = |cells: &[i64]| {
+        let rec = render_record(program, cells);
+        match &record_name {
+            Some(n) => format!("{n} {{ {rec} }}"),
+            None => rec,
+        }
+    };
+    match verdict {
+        Verdict::Proven => None,
+        Verdict::Refuted { records } if records.len() == 1 => {
+            let (value, lines) = explain(m, sources, rule, date, &records[0]);
+            let mut d = Diagnostic::new(
+                &codes::REQUIREMENT_REFUTED,
+                format!("`{}` breaks `{text}` on {on}", slot.name),
+                info.head,
+                format!("gives {value} for the record below"),
+            )
+            .with_note(fref)
+            .with_note(format!("counter-example: {}", literal(&records[0])));
+            if !lines.is_empty() {
+                let shown: Vec<String> = lines.iter().take(MAX_LINES).map(|(l, v)| format!("  {l} = {v}")).collect();
+                d = d.with_note(format!("how `{}` computes it:\n{}", slot.name, shown.join("\n")));
+            }
+            Some(d)
+        }
+        Verdict::Refuted { records } => {
+            let (va, la) = explain(m, sources, rule, date, &records[0]);
+            let (vb, lb) = explain(m, sources, rule, date, &records[1]);
+            let moved = req.monotone.as_ref().map(|mono| {
+                let i = input_index(m, rule, mono.param, mono.field);
+                program.inputs.get(i).map(|x| x.name.clone()).unwrap_or_default()
+            });
+            let moved = moved.unwrap_or_default();
+            let mut d = Diagnostic::new(
+                &codes::REQUIREMENT_REFUTED,
+                format!("`{}` breaks `{text}` on {on}", slot.name),
+                info.head,
+                format!("gives {va} for the first record and {vb} for the second, which differ only in `{moved}`"),
+            )
+            .with_note(fref)
+            .with_note(format!("first record:  {}", literal(&records[0])))
+            .with_note(format!("second record: {}", literal(&records[1])));
+            let rows: Vec<String> = la
+                .iter()
+                .zip(&lb)
+                .take(MAX_LINES)
+                .filter(|(a, b)| a.0 == b.0)
+                .map(|(a, b)| format!("  {} = {} | {}", a.0, a.1, b.1))
+                .collect();
+            if !rows.is_empty() {
+                d = d.with_note(format!("how `{}` computes them (first | second):\n{}", slot.name, rows.join("\n")));
+            }
+            Some(d)
+        }
+        Verdict::Unknown { why } => {
+            let help = if why.contains("budget") || why.contains("resource limit") {
+                "the proofs need more solver work than a check may spend (counted in deterministic units): split the scheme, or simplify the rule"
+            } else {
+                "simplify the rule where it multiplies or divides amounts that both depend on the record, or declare narrower input domains"
+            };
+            Some(
+                Diagnostic::new(
+                    &codes::REQUIREMENT_UNPROVEN,
+                    format!("cannot decide whether `{}` meets `{text}` on {on}", slot.name),
+                    info.head,
+                    why,
+                )
+                .with_note(fref)
+                .with_help(help),
+            )
+        }
+        Verdict::Internal { why } => Some(
+            Diagnostic::new(
+                &codes::INTERNAL,
+                format!("internal error deciding whether `{}` meets `{text}` on {on}", slot.name),
+                info.head,
+                why,
+            )
+            .with_note(fref)
+            .with_help("the scheme is not accepted; please report this with the scheme and its framework"),
+        ),
+    }
+}
+
+/// Proves every per-record and two-record requirement of every implemented slot at every date
+/// in `dates` (the scheme's proof dates).
+pub fn check_requirements(m: &Module, sources: &[SourceFile], budget: &Budget, dates: &[i64]) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     for (slot, rule) in super::implemented_slots(m) {
         let info = m.rule(rule);
-        let record_name = slot.params.iter().find_map(|p| match p.ty {
-            Ty::Record(r) => Some(m.records[r.0 as usize].name.clone()),
-            _ => None,
-        });
         for req in &slot.requires {
-            let text = super::clause_text(sources, slot.loc.file, req.span);
-            let fref = framework_ref(m, sources, slot.loc.file, req.span, req.cite.as_ref().or(slot.cite.as_ref()));
-            for date in check_dates(m) {
+            let mut shared = Shared::default();
+            for &date in dates {
                 let program = match lower_requirement(m, sources, rule, &req.cond, slot.loc.file, Some(date)) {
                     Ok(p) => p,
-                    // Before a parameter's first value or past its horizon nothing can run (runs
-                    // fail with E0402/E0403 too), so no record can break the requirement then.
-                    Err(errors)
-                        if errors
-                            .iter()
-                            .all(|e| [codes::PAST_HORIZON.code, codes::BEFORE_FIRST_DATE.code].contains(&e.diagnostic.code)) =>
-                    {
-                        continue;
-                    }
                     Err(errors) => {
-                        // The slot cannot be evaluated on this date (e.g. a parameter has no
-                        // value yet): nothing can be proven, so nothing is accepted.
+                        // A date the scheme can run at where the slot cannot be evaluated: nothing
+                        // can be proven, so nothing is accepted.
+                        let text = super::clause_text(sources, slot.loc.file, req.span);
                         let why = errors.first().map(|e| e.diagnostic.message.clone()).unwrap_or_default();
                         diags.push(
                             Diagnostic::new(
@@ -539,52 +736,19 @@ pub fn check_requirements(m: &Module, sources: &[SourceFile], budget: &Budget) -
                                 info.head,
                                 why,
                             )
-                            .with_note(fref.clone()),
+                            .with_note(framework_ref(m, sources, slot.loc.file, req.span, req.cite.as_ref().or(slot.cite.as_ref())))
+                            .with_note("the scheme can run on this date (it is inside its validity), so the requirement must hold then"),
                         );
                         break;
                     }
                 };
-                let on = calendar::format_date(date);
-                match prove(&program, budget) {
-                    Verdict::Proven { .. } => {}
-                    Verdict::Refuted { inputs } => {
-                        let rec = render_record(&program, &inputs);
-                        let rec = match &record_name {
-                            Some(n) => format!("{n} {{ {rec} }}"),
-                            None => rec,
-                        };
-                        let value = lower::lower_program(m, sources, &slot.name, &[rule], Some(date))
-                            .ok()
-                            .and_then(|p| {
-                                let v = interp::eval_output(&p, &p.outputs[0], &inputs).ok()?;
-                                Some(crate::values::format_value(m, v, info.ret).to_string())
-                            })
-                            .unwrap_or_default();
-                        diags.push(
-                            Diagnostic::new(
-                                &codes::REQUIREMENT_REFUTED,
-                                format!("`{}` breaks `{}` on {on}", slot.name, text.trim()),
-                                info.head,
-                                format!("gives {value} for the record below"),
-                            )
-                            .with_note(fref.clone())
-                            .with_note(format!("counter-example: {rec}")),
-                        );
-                        break;
-                    }
-                    Verdict::Unproven { boxes } => {
-                        diags.push(
-                            Diagnostic::new(
-                                &codes::REQUIREMENT_UNPROVEN,
-                                format!("cannot prove that `{}` meets `{}` on {on}", slot.name, text.trim()),
-                                info.head,
-                                format!("the proof gave up after {boxes} boxes without a counter-example"),
-                            )
-                            .with_note(fref.clone())
-                            .with_help("add an explicit floor or cap (`max(…, floor)`, `min(…, cap)`, `clamp`) so the requirement is evident, or declare narrower input domains"),
-                        );
-                        break;
-                    }
+                let verdict = shared.verdict(program.clone(), |p| match &req.monotone {
+                    None => prove(p, budget),
+                    Some(mono) => prove_monotone(p, input_index(m, rule, mono.param, mono.field), mono.nondecreasing, budget),
+                });
+                if let Some(d) = verdict_diagnostic(m, sources, slot, req, rule, &program, date, verdict) {
+                    diags.push(d);
+                    break;
                 }
             }
         }
@@ -598,7 +762,7 @@ pub fn check_requirements(m: &Module, sources: &[SourceFile], budget: &Budget) -
 /// (a sum of strictly failing terms fails), and the scheme is rejected now with C0111. When the
 /// per-record comparison is proven, every population meets the requirement; otherwise the
 /// runtime checks it over each run.
-pub fn check_aggregates_statically(m: &Module, sources: &[SourceFile], budget: &Budget) -> Vec<Diagnostic> {
+pub fn check_aggregates_statically(m: &Module, sources: &[SourceFile], budget: &Budget, dates: &[i64]) -> Vec<Diagnostic> {
     use crate::check::{TExpr, TKind};
     use crate::syntax::ast::{AggOp, BinOp};
     let mut diags = Vec::new();
@@ -625,9 +789,11 @@ pub fn check_aggregates_statically(m: &Module, sources: &[SourceFile], budget: &
             };
             let cond =
                 TExpr { kind: TKind::Binary(negated, Box::new(side(&agg.lhs)), Box::new(side(&agg.rhs))), ty: Ty::Bool, span: agg.span };
-            for date in check_dates(m) {
+            let mut shared = Shared::default();
+            for &date in dates {
+                // A slot that cannot be lowered on a date is reported by its per-record proofs.
                 let Ok(program) = lower_requirement(m, sources, rule, &cond, slot.loc.file, Some(date)) else { continue };
-                if let Verdict::Proven { .. } = prove(&program, budget) {
+                if let Verdict::Proven = shared.verdict(program, |p| prove(p, budget)) {
                     let text = super::clause_text(sources, slot.loc.file, agg.span);
                     diags.push(
                         Diagnostic::new(

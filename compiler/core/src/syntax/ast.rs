@@ -237,8 +237,19 @@ pub struct SlotDef {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Requirement {
+    /// The condition; for a two-record requirement, the value that moves with `monotone`'s input.
     pub cond: Expr,
+    pub monotone: Option<Monotone>,
     pub cite: Option<Cite>,
+    pub span: Span,
+}
+
+/// `… nondecreasing in r.contribution`: for any two records of the domain that differ only in
+/// that input, the value does not decrease (or, `nonincreasing`, increase) as the input grows.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Monotone {
+    pub nondecreasing: bool,
+    pub input: Expr,
     pub span: Span,
 }
 

@@ -547,15 +547,17 @@ impl Builder {
                     let rspan = span_of(&c);
                     let mut cond = None;
                     let mut rcite = None;
+                    let mut monotone = None;
                     for d in c.into_inner() {
                         match d.as_rule() {
                             Rule::expr => cond = Some(self.expr(d)),
                             Rule::cite => rcite = Some(self.cite(d)),
+                            Rule::monotone => monotone = Some(self.monotone(d)),
                             _ => {}
                         }
                     }
                     let cond = cond.unwrap_or_else(|| self.missing(rspan, "an expression"));
-                    requires.push(Requirement { cond, cite: rcite, span: rspan });
+                    requires.push(Requirement { cond, monotone, cite: rcite, span: rspan });
                 }
                 Rule::aggregate => aggregates.push(self.aggregate(c)),
                 _ => {}
@@ -563,6 +565,21 @@ impl Builder {
         }
         let ret = ret.unwrap_or_else(|| TypeRef { name: name.clone(), period: None, span });
         SlotDef { name, params, ret, cite, may_use, requires, aggregates, span }
+    }
+
+    fn monotone(&mut self, p: P) -> Monotone {
+        let span = span_of(&p);
+        let mut nondecreasing = true;
+        let mut input = None;
+        for c in p.into_inner() {
+            match c.as_rule() {
+                Rule::monotone_dir => nondecreasing = c.into_inner().any(|k| k.as_rule() == Rule::kw_nondecreasing),
+                Rule::expr => input = Some(self.expr(c)),
+                _ => {}
+            }
+        }
+        let input = input.unwrap_or_else(|| self.missing(span, "an input"));
+        Monotone { nondecreasing, input, span }
     }
 
     fn aggregate(&mut self, p: P) -> Aggregate {
