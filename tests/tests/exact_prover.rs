@@ -299,3 +299,17 @@ fn a_spent_budget_is_an_unknown_that_says_so_never_an_acceptance() {
     // With the default budget it is proven.
     assert!(check(&scheme_with("adjustment", body)).is_empty());
 }
+
+#[test]
+fn a_rate_result_is_checked_as_it_is_written_too() {
+    // 4.99999999% meets `result < 5%` exactly but is written 0.050000 (six places): rejected.
+    let fw = "framework fwr \"t\" version 1 effective 2025-01-01\nrecord R { id: Int in 1 ..= 10 key, a: Money in 0 yuan ..= 100 yuan }\nslot rate(r: R) -> Rate {\n  require result < 5%\n}\n";
+    let check = |body: &str| {
+        let scheme = format!("scheme s \"s\" implements fwr version 1 effective 2025-01-01\nrule rate(r: R) -> Rate = {body}\n");
+        let c = driver::check_scheme(SourceFile::new("fwr.pol", fw), SourceFile::new("s.pol", scheme), &prove::Budget::default());
+        c.main_diagnostics().iter().map(|d| d.code).collect::<Vec<_>>()
+    };
+    assert_eq!(check("if r.a > 50 yuan then 4.99999999% else 1%"), ["C0107"]);
+    // 4.99994% is written 0.049999: accepted.
+    assert!(check("if r.a > 50 yuan then 4.99994% else 1%").is_empty());
+}

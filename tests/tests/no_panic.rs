@@ -68,7 +68,10 @@ fn guangdong() -> &'static (SourceFile, String) {
 /// A scheme checked against its framework as `pol check` does (compliance included), then
 /// tested when it is compliant.
 fn run_scheme(fw: &SourceFile, text: &str) {
-    let checked = driver::check_scheme(fw.clone(), SourceFile::new("scheme.pol", text), &prove::Budget::default());
+    // A small solver budget: every stage runs (the solver included) and the thousands of
+    // cases stay fast; what is looked for here is a panic, not a proof.
+    let budget = prove::Budget::new(16, 200_000, 2_000_000);
+    let checked = driver::check_scheme(fw.clone(), SourceFile::new("scheme.pol", text), &budget);
     let _ = checked.render();
     if !checked.has_errors() {
         let as_of = checked.module.files.last().and_then(|f| f.effective);

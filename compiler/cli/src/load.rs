@@ -24,26 +24,24 @@ pub fn display_path(path: &Path) -> String {
     shown.display().to_string()
 }
 
-/// Candidate framework files: next to the scheme, then everything under `policies/` found by
-/// walking up from the scheme's directory.
-fn framework_candidates(scheme: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let dir = scheme.parent().map(Path::to_path_buf).unwrap_or_default();
-    collect_pol(&dir, false, &mut out);
-    let mut up: Option<&Path> = Some(dir.as_path());
-    while let Some(d) = up {
-        let p = if d.as_os_str().is_empty() { PathBuf::from("policies") } else { d.join("policies") };
-        if p.is_dir() {
-            collect_pol(&p, true, &mut out);
-            break;
+/// The one place frameworks come from when no `--framework` is given: the national folder,
+/// `policies/national/`, of the nearest ancestor of the scheme's directory that has one (the
+/// working directory's when none has). A copy of a framework beside the scheme is never used:
+/// the national text cannot be shadowed by a file placed next to a scheme.
+pub fn national_folder(scheme: &Path) -> Option<PathBuf> {
+    let dir = std::fs::canonicalize(scheme).ok().and_then(|p| p.parent().map(Path::to_path_buf));
+    let cwd = std::env::current_dir().ok();
+    for start in dir.iter().chain(cwd.iter()) {
+        for d in start.ancestors() {
+            if d.file_name().is_some_and(|n| n == "policies") && d.join("national").is_dir() {
+                return Some(d.join("national"));
+            }
+            if d.join("policies").join("national").is_dir() {
+                return Some(d.join("policies").join("national"));
+            }
         }
-        if d.file_name().is_some_and(|n| n == "policies") {
-            collect_pol(d, true, &mut out);
-            break;
-        }
-        up = d.parent();
     }
-    out
+    None
 }
 
 fn collect_pol(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) {
@@ -59,6 +57,12 @@ fn collect_pol(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// The SHA-256 of a framework's text, in hex: what a verdict was measured against.
+pub fn content_hash(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Loads and checks a file; a scheme is checked with its framework and for compliance.
 pub fn load(path: &Path, framework: Option<&Path>, budget: &Budget) -> Result<Loaded, UsageError> {
     let src = read_source(path)?;
@@ -67,21 +71,42 @@ pub fn load(path: &Path, framework: Option<&Path>, budget: &Budget) -> Result<Lo
     };
     let candidates = match framework {
         Some(f) => vec![f.to_path_buf()],
-        None => framework_candidates(path),
+        None => {
+            let mut out = Vec::new();
+            if let Some(dir) = national_folder(path) {
+                collect_pol(&dir, true, &mut out);
+            }
+            out
+        }
     };
     let mut versions = Vec::new();
+    let mut found: Vec<SourceFile> = Vec::new();
     for c in candidates {
         if std::fs::canonicalize(&c).ok() == std::fs::canonicalize(path).ok() {
             continue;
         }
-        let Ok(fsrc) = read_source(&c) else { continue };
+        let fsrc = read_source(&c)?;
         if let FileKind::Framework { name, version: v } = driver::file_kind(&fsrc.text)
             && name == implements
         {
             if version.as_ref().is_none_or(|want| *want == v) {
-                return Ok(driver::check_scheme(fsrc, src, budget));
+                found.push(fsrc);
+            } else {
+                versions.push(v);
             }
-            versions.push(v);
+        }
+    }
+    match found.len() {
+        0 => {}
+        1 => return Ok(driver::check_scheme(found.remove(0), src, budget)),
+        _ => {
+            let names: Vec<String> = found.iter().map(|f| f.name.clone()).collect();
+            return Err(UsageError(format!(
+                "{} frameworks are named `{implements}`{}: {}; keep one, or choose with --framework",
+                found.len(),
+                version.as_ref().map(|v| format!(" version {v}")).unwrap_or_default(),
+                names.join(", ")
+            )));
         }
     }
     Ok(driver::framework_not_found(src, &implements, version.as_deref(), &versions, implements_span))

@@ -159,7 +159,14 @@ fn check(files: &[PathBuf], framework: Option<&std::path::Path>, format: Format)
                     .zip(&loaded.diagnostics)
                     .flat_map(|(s, ds)| ds.iter().map(move |d| pol_core::diagnostic::to_json(s, d)))
                     .collect();
-                json.push(serde_json::json!({ "file": load::display_path(f), "verdict": verdict, "diagnostics": diags }));
+                let framework = loaded.sources.first().filter(|_| loaded.is_scheme() && loaded.sources.len() > 1);
+                json.push(serde_json::json!({
+                    "file": load::display_path(f),
+                    "verdict": verdict,
+                    "framework": framework.map(|fw| fw.name.clone()),
+                    "framework_sha256": framework.map(|fw| load::content_hash(&fw.text)),
+                    "diagnostics": diags,
+                }));
             }
         }
     }
@@ -169,12 +176,18 @@ fn check(files: &[PathBuf], framework: Option<&std::path::Path>, format: Format)
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
+/// The verdict on a file; a scheme's names the framework file it was checked against and the
+/// SHA-256 of its text, so an auditor can tell which national text it was measured against.
 fn verdict(l: &Loaded) -> String {
     let n: usize = l.diagnostics.iter().map(Vec::len).sum();
+    let against = match (l.is_scheme(), l.sources.first()) {
+        (true, Some(fw)) if l.sources.len() > 1 => format!(" against {} (sha256 {})", fw.name, load::content_hash(&fw.text)),
+        _ => String::new(),
+    };
     match (n, l.is_scheme()) {
-        (0, true) => "compliant".into(),
+        (0, true) => format!("compliant{against}"),
         (0, false) => "ok".into(),
-        (n, true) => format!("not compliant ({n} error{})", if n == 1 { "" } else { "s" }),
+        (n, true) => format!("not compliant ({n} error{}){against}", if n == 1 { "" } else { "s" }),
         (n, false) => format!("{n} error{}", if n == 1 { "" } else { "s" }),
     }
 }

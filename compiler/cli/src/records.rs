@@ -43,6 +43,12 @@ pub fn entry_rules(loaded: &Loaded, names: &[String]) -> Result<Vec<RuleId>, Usa
 /// returned rendered.
 pub fn compile(loaded: &Loaded, names: &[String], as_of: Option<i64>) -> Result<Program, String> {
     let rules = entry_rules(loaded, names).map_err(|e| format!("error: {}\n", e.0))?;
+    compile_rules(loaded, &rules, as_of)
+}
+
+/// Lowers `rules` as the outputs of one program, at the as-of date (default: the file's
+/// effective date), refusing a date outside a scheme's validity. Errors are returned rendered.
+pub fn compile_rules(loaded: &Loaded, rules: &[RuleId], as_of: Option<i64>) -> Result<Program, String> {
     let m = &loaded.module;
     let as_of = as_of.or_else(|| m.files.last().and_then(|f| f.effective));
     if let (Some(v), Some(d)) = (pol_core::compliance::validity::validity(m), as_of)
@@ -60,7 +66,7 @@ pub fn compile(loaded: &Loaded, names: &[String], as_of: Option<i64>) -> Result<
         return Err(loaded.sources.get(main.0 as usize).map(|src| diagnostic::render(src, &[d])).unwrap_or_default());
     }
     let name = m.files.last().map(|f| f.module_name.clone()).unwrap_or_default();
-    lower::lower_program(m, &loaded.sources, &name, &rules, as_of).map_err(|errs| {
+    lower::lower_program(m, &loaded.sources, &name, rules, as_of).map_err(|errs| {
         let mut out = String::new();
         for e in errs {
             if let Some(src) = loaded.sources.get(e.file.0 as usize) {

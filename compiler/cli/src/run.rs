@@ -1,7 +1,7 @@
 //! `pol run`, `pol gen` and `pol bench`: the batch side of the CLI.
 
 use crate::load::{UsageError, load};
-use crate::records::compile;
+use crate::records::compile_rules;
 use pol_core::compliance::prove::Budget;
 use pol_core::interp::InterpKernel;
 use pol_core::lower::{input_cell, scalar_ty};
@@ -116,7 +116,11 @@ fn compiled(
         return Ok(Err(ExitCode::from(1)));
     }
     let as_of = crate::parse_date_arg(as_of)?;
-    match compile(&loaded, rules, as_of) {
+    // Every slot with an aggregate requirement that the chosen rules depend on is computed and
+    // checked too: choosing the outputs never bypasses a national aggregate.
+    let entries = crate::records::entry_rules(&loaded, rules)?;
+    let entries = pol_core::compliance::guarded_outputs(&loaded.module, &entries);
+    match compile_rules(&loaded, &entries, as_of) {
         Ok(p) => Ok(Ok(p)),
         Err(text) => {
             print!("{text}");

@@ -308,3 +308,75 @@ fn runs_and_evaluations_outside_the_schemes_validity_are_refused() {
     let o = pol(&["eval", GUANGDONG, "--rule", "pension_adjustment", "--record", WORKED_EXAMPLE, "--as-of", "2025-03-01"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }
+
+#[test]
+fn the_framework_comes_from_the_national_folder_and_the_verdict_names_it_with_its_hash() {
+    // A weakened copy of the national framework (same name and version, no requirement) next
+    // to a scheme that breaks the national minimum does not shadow the national text.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let national = std::fs::read_to_string(repo().join("policies/national/resident_pension.pol")).expect("framework");
+    let weakened = national.replace("require result >= 全国基础养老金最低标准", "require result >= 0 yuan");
+    assert_ne!(weakened, national);
+    std::fs::write(dir.path().join("resident_pension.pol"), weakened).expect("write");
+    let scheme = std::fs::read_to_string(repo().join("policies/rejected/resident_below_national_minimum.pol")).expect("scheme");
+    let at = dir.path().join("scheme.pol");
+    std::fs::write(&at, scheme).expect("write");
+    let o = pol(&["check", &at.display().to_string()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let text = stdout(&o);
+    assert!(text.contains("C0107") && text.contains("against policies/national/resident_pension.pol (sha256 "), "{text}");
+    // JSON names the file and its hash too; the hash is of the file's bytes.
+    let o = pol(&["check", "--format", "json", "policies/provinces/guangdong/pension_adjustment_2024.pol"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v[0]["framework"], "policies/national/pension_adjustment.pol");
+    let sha = v[0]["framework_sha256"].as_str().expect("hash");
+    assert_eq!(sha.len(), 64);
+    // Two frameworks with one name and version in the national folder are an error.
+    let policies = dir.path().join("policies");
+    std::fs::create_dir_all(policies.join("national")).expect("mkdir");
+    std::fs::write(policies.join("national/a.pol"), &national).expect("write");
+    std::fs::write(policies.join("national/b.pol"), &national).expect("write");
+    let inner = policies.join("scheme.pol");
+    std::fs::copy(&at, &inner).expect("copy");
+    let o = pol(&["check", &inner.display().to_string()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("2 frameworks are named `resident_pension` version 2024"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn choosing_the_output_rule_never_skips_a_national_aggregate() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let p = |name: &str| dir.path().join(name).display().to_string();
+    // A uniform population: increases far above 3 % of the pensions.
+    let o = pol(&["gen", GUANGDONG, "--record", "Retiree", "--rows", "2000", "--output", &p("uniform.parquet")]);
+    assert_eq!(o.status.code(), Some(0));
+    // `new_pension` is the framework's locked output, computed from the slot: the slot's column
+    // is computed too, its aggregate checked, and the run fails without writing anything.
+    let o = pol(&["run", GUANGDONG, "--rule", "new_pension", "--input", &p("uniform.parquet"), "--output", &p("out.parquet")]);
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("aggregate requirement broken"), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!dir.path().join("out.parquet").exists());
+    // With the national profile the aggregate holds, and the output holds both columns.
+    let o = pol(&[
+        "gen",
+        GUANGDONG,
+        "--record",
+        "Retiree",
+        "--rows",
+        "2000",
+        "--profile",
+        "policies/national/profiles/retiree.toml",
+        "--output",
+        &p("real.parquet"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = pol(&["run", GUANGDONG, "--rule", "new_pension", "--input", &p("real.parquet"), "--output", &p("out.csv")]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(dir.path().join("out.csv")).expect("output");
+    let header = csv.lines().next().unwrap_or_default();
+    assert!(header.contains("new_pension") && header.contains("pension_adjustment"), "{header}");
+}

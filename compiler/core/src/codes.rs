@@ -49,6 +49,25 @@ Use instead: name the intermediate values with `let`:
     let part = …
     part + 30 yuan";
 
+    BIDI_CONTROL = "E0004", "bidirectional-control",
+"What it checks: no bidirectional control character (U+202A–U+202E, U+2066–U+2069) anywhere in
+a file, comments and strings included.
+Why: they reorder how text is displayed, so a rule can read one way on screen and compute
+another (the \"Trojan Source\" attack). A policy text never needs them: Chinese and Latin text
+display correctly without.
+Example: a comment holding U+202E (RIGHT-TO-LEFT OVERRIDE) that hides `+ 1000 yuan`.
+Use instead: delete the character (most editors show it as <U+202E> or a gap).";
+
+    INVISIBLE_IN_NAME = "E0005", "invisible-character-in-name",
+"What it checks: a name holds no invisible or formatting character: zero-width joiners and
+non-joiners, variation selectors, soft hyphens, word joiners and other default-ignorable code
+points. Names are also compared in Unicode normalisation form C, so `é` typed as one character
+or as `e` and an accent is one name.
+Why: `过渡\u{200D}系数` displays exactly like `过渡系数` but is another name: a scheme could define
+a look-alike of a framework rule or parameter and be read as using the national one.
+Example: `param 过渡<U+200D>系数 = 5%`.
+Use instead: retype the name without the invisible character.";
+
     UNKNOWN_NAME = "E0101", "unknown-name",
 "What it checks: every name refers to a rule, parameter, table, let, rule parameter or enum.
 Why: Pol has no implicit inputs and no default values; a misspelt name must not become zero.
@@ -210,6 +229,15 @@ Example:
     hardship_class: Int in 3 ..= 0
 Use instead:
     hardship_class: Int in 0 ..= 3";
+
+    LITERAL_OUTSIDE_DOMAIN = "E0407", "literal-outside-domain",
+"What it checks: a field of a record literal (in a test, or in a rule) that is a constant lies
+inside the field's declared domain.
+Why: a run sends a row outside the domain to the ledger, and the compliance proofs cover only
+the domain; a test on such a record tests something that can never be paid.
+Example:
+    Retiree { contribution: 900 months, … }      // declared in 0 months ..= 720 months
+Use instead: a value inside the domain, or ask the framework to widen the domain.";
 
     UNKNOWN_RULE = "C0101", "local-small-policy",
 "What it checks: a scheme defines only the framework's slots and helper rules that feed them.

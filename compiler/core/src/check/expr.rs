@@ -295,6 +295,7 @@ impl Checker<'_> {
             match decl.iter().position(|(n, _)| *n == fname.name) {
                 Some(i) => {
                     let v = self.expr_expect(fexpr, decl[i].1);
+                    self.check_field_domain(r, i, &v, fexpr.span);
                     if values[i].is_some() {
                         self.error(Diagnostic::new(
                             &codes::MISSING_FIELD,
@@ -334,6 +335,24 @@ impl Checker<'_> {
         }
         let values = values.into_iter().flatten().collect();
         texpr(TKind::Record(r, values), Ty::Record(r), span)
+    }
+
+    /// A record literal's constant field value must lie in the field's declared domain, as
+    /// every row of a run must: a test or a rule may not use a record the framework rules out.
+    fn check_field_domain(&mut self, r: super::RecordId, field: usize, v: &TExpr, span: Span) {
+        let f = &self.m.records[r.0 as usize].fields[field];
+        let (Some((lo, hi)), Some(c)) = (f.domain, super::fold(&self.m, v)) else { return };
+        let x = c.to_frac();
+        let outside = x.cmp(lo.to_frac()).is_ok_and(|o| o.is_lt()) || x.cmp(hi.to_frac()).is_ok_and(|o| o.is_gt());
+        if outside {
+            let show = |c| crate::values::format_value(&self.m, c, f.ty);
+            let msg = format!("`{}` = {} is outside the declared domain of `{}`", f.name, show(c), self.m.records[r.0 as usize].name);
+            let label = format!("the domain is {} ..= {}", show(lo), show(hi));
+            self.error(
+                Diagnostic::new(&codes::LITERAL_OUTSIDE_DOMAIN, msg, span, label)
+                    .with_help("a run sends such a row to the ledger (V0002); use a value the record's domain admits"),
+            );
+        }
     }
 
     fn binary(&mut self, op: BinOp, a: &ast::Expr, b: &ast::Expr, span: Span) -> TExpr {
@@ -382,6 +401,9 @@ impl Checker<'_> {
         if let Some(Symbol::Rule(r)) = self.m.names.get(&func.name).copied() {
             return self.rule_call(r, func, args, span);
         }
+        if let Some(slot) = self.m.slots.iter().position(|s| s.name == func.name) {
+            return self.slot_call(slot, func, args, span);
+        }
         match builtin_by_name(&func.name) {
             Some(b) => self.builtin_call(b, func, args, span),
             None => {
@@ -408,25 +430,38 @@ impl Checker<'_> {
             return TExpr::error(span);
         }
         let info = self.m.rule(r);
-        let params = info.param_types();
-        let ret = info.ret;
+        let (params, ret) = (info.param_types(), info.ret);
+        match self.call_args(&format!("`{}`", func.name), args, params, span) {
+            Some(targs) => texpr(TKind::Call(r, targs), ret, span),
+            None => TExpr::error(span),
+        }
+    }
+
+    /// The arguments of a call, each checked against its parameter's type; `None` (reported)
+    /// when their number is wrong.
+    fn call_args(&mut self, callee: &str, args: &[ast::Arg], params: Vec<Ty>, span: Span) -> Option<Vec<TExpr>> {
         if args.len() != params.len() {
+            let s = if params.len() == 1 { "" } else { "s" };
             self.error(Diagnostic::new(
                 &codes::BAD_CALL,
-                format!(
-                    "`{}` takes {} argument{}, {} given",
-                    func.name,
-                    params.len(),
-                    if params.len() == 1 { "" } else { "s" },
-                    args.len()
-                ),
+                format!("{callee} takes {} argument{s}, {} given", params.len(), args.len()),
                 span,
                 "wrong number of arguments",
             ));
-            return TExpr::error(span);
+            return None;
         }
-        let targs = args.iter().zip(params).map(|(a, want)| self.expr_expect(&a.value, want)).collect();
-        texpr(TKind::Call(r, targs), ret, span)
+        Some(args.iter().zip(params).map(|(a, want)| self.expr_expect(&a.value, want)).collect())
+    }
+
+    /// A framework's call of one of its slots: typed by the slot's signature, linked to the
+    /// scheme's rule when a scheme implements it.
+    fn slot_call(&mut self, slot: usize, func: &ast::Ident, args: &[ast::Arg], span: Span) -> TExpr {
+        let params: Vec<Ty> = self.m.slots[slot].params.iter().map(|p| p.ty).collect();
+        let ret = self.m.slots[slot].ret;
+        match self.call_args(&format!("slot `{}`", func.name), args, params, span) {
+            Some(targs) => texpr(TKind::SlotCall(slot as u32, targs), ret, span),
+            None => TExpr::error(span),
+        }
     }
 
     fn builtin_call(&mut self, b: BuiltinFn, func: &ast::Ident, args: &[ast::Arg], span: Span) -> TExpr {

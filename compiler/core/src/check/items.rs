@@ -221,7 +221,9 @@ impl<'a> Checker<'a> {
         });
     }
 
-    pub(super) fn define_slot(&mut self, s: &ast::SlotDef, is_scheme: bool) {
+    /// Declares a slot's signature (before any rule body is checked: the framework's locked
+    /// rules may call it); its clauses come with [`Checker::define_slot`].
+    pub(super) fn declare_slot(&mut self, s: &ast::SlotDef, is_scheme: bool) {
         if is_scheme || !matches!(self.m.files[self.file.0 as usize].kind, FileKind::Framework { .. }) {
             self.error(
                 Diagnostic::new(
@@ -241,6 +243,26 @@ impl<'a> Checker<'a> {
         let params: Vec<LocalInfo> =
             s.params.iter().map(|p| LocalInfo { name: p.name.name.clone(), ty: self.resolve_type(&p.ty), span: p.span }).collect();
         let ret = self.resolve_type(&s.ret);
+        self.m.slots.push(SlotInfo {
+            name: s.name.name.clone(),
+            params,
+            ret,
+            may_use: None,
+            requires: Vec::new(),
+            aggregates: Vec::new(),
+            cite: s.cite.as_ref().map(|c| c.text.clone()),
+            loc: self.loc(s.span),
+        });
+    }
+
+    /// A declared slot's clauses: `may use`, requirements, aggregates.
+    pub(super) fn define_slot(&mut self, s: &ast::SlotDef) {
+        let file = self.file;
+        let Some(idx) = self.m.slots.iter().position(|x| x.name == s.name.name && x.loc.file == file && x.loc.span == s.span) else {
+            return;
+        };
+        let params = self.m.slots[idx].params.clone();
+        let ret = self.m.slots[idx].ret;
         self.locals = params.clone();
         self.scope = params.iter().enumerate().map(|(i, l)| (l.name.clone(), i as u32)).collect();
         let may_use = if s.may_use.is_empty() {
@@ -269,16 +291,14 @@ impl<'a> Checker<'a> {
         let aggregates = s.aggregates.iter().map(|a| self.aggregate(a)).collect();
         self.locals.clear();
         self.scope.clear();
-        self.m.slots.push(SlotInfo {
-            name: s.name.name.clone(),
-            params,
-            ret,
-            may_use,
-            requires,
-            aggregates,
-            cite: s.cite.as_ref().map(|c| c.text.clone()),
-            loc: self.loc(s.span),
-        });
+        let slot = &mut self.m.slots[idx];
+        slot.may_use = may_use;
+        slot.requires = requires;
+        slot.aggregates = aggregates;
+    }
+
+    pub(super) fn may_use_error(&mut self, span: Span) {
+        self.error(Diagnostic::new(&codes::TYPE_MISMATCH, "`may use` lists parameters or their fields", span, "expected `r` or `r.field`"));
     }
 
     /// A slot's `require` clause: a condition, or a value monotone in one input.
@@ -327,10 +347,6 @@ impl<'a> Checker<'a> {
             }
         };
         RequirementInfo { cond, monotone, text: String::new(), cite, span: r.span }
-    }
-
-    pub(super) fn may_use_error(&mut self, span: Span) {
-        self.error(Diagnostic::new(&codes::TYPE_MISMATCH, "`may use` lists parameters or their fields", span, "expected `r` or `r.field`"));
     }
 
     pub(super) fn aggregate(&mut self, a: &ast::Aggregate) -> AggregateInfo {

@@ -253,7 +253,7 @@ impl Checker<'_> {
     fn domain_set(&self, s: &TExpr) -> Option<Set> {
         let integral = match s.ty {
             Ty::Int | Ty::Months | Ty::Date | Ty::Bool | Ty::Enum(_) => true,
-            Ty::Money(_) => matches!(s.kind, TKind::Local(_) | TKind::Field(..) | TKind::Param(_) | TKind::Call(..)),
+            Ty::Money(_) => matches!(s.kind, TKind::Local(_) | TKind::Field(..) | TKind::Param(_) | TKind::Call(..) | TKind::SlotCall(..)),
             Ty::Decimal | Ty::Rate => false,
             _ => return None,
         };

@@ -49,6 +49,7 @@ pub fn check_file(file_name: &str, file: &ast::File) -> Checked {
 pub fn check_scheme(framework: &Module, file_name: &str, file: &ast::File) -> Checked {
     let mut c = Checker::new(framework.clone());
     c.add_file(file_name, file);
+    c.link_slots();
     c.finish()
 }
 
@@ -139,6 +140,12 @@ impl<'a> Checker<'a> {
                 _ => {}
             }
         }
+        // Slot signatures before any body: a framework's locked rules may call its slots.
+        for item in &file.items {
+            if let Item::Slot(s) = item {
+                self.declare_slot(s, is_scheme);
+            }
+        }
         for item in &file.items {
             if let Item::Table(t) = item {
                 self.define_table(t);
@@ -158,7 +165,7 @@ impl<'a> Checker<'a> {
         }
         for item in &file.items {
             match item {
-                Item::Slot(s) => self.define_slot(s, is_scheme),
+                Item::Slot(s) => self.define_slot(s),
                 Item::LocalParam(p) => self.check_local_param_bounds(p),
                 Item::Test(t) => self.define_test(t),
                 _ => {}
@@ -401,6 +408,88 @@ impl<'a> Checker<'a> {
             self.error(Diagnostic::new(&codes::UNKNOWN_TYPE, "only Money has a period", t.span, "remove `/month` or `/year`"));
         }
         ty
+    }
+
+    /// Links every framework call of a slot to the scheme's rule implementing it (with the
+    /// slot's signature), in rule bodies, requirements, parameter values and tests. A link that
+    /// would make a rule call itself (the scheme's rule calling a locked rule that calls the
+    /// slot) is reported and left unlinked, so nothing downstream follows a cycle.
+    fn link_slots(&mut self) {
+        let m = &self.m;
+        let mut links: Vec<Option<RuleId>> =
+            m.slots.iter().map(|s| m.lookup_rule(&s.name).filter(|r| crate::compliance::has_slot_signature(m, s, *r))).collect();
+        // Call edges of each rule: rules called directly and slots called.
+        let edges: Vec<(Vec<RuleId>, Vec<u32>)> = m
+            .rules
+            .iter()
+            .map(|r| {
+                let (mut rules, mut slots) = (Vec::new(), Vec::new());
+                let mut visit = |e: &TExpr| match &e.kind {
+                    TKind::Call(c, _) => rules.push(*c),
+                    TKind::SlotCall(s, _) => slots.push(*s),
+                    _ => {}
+                };
+                r.lets.iter().for_each(|l| l.value.walk(&mut visit));
+                r.result.walk(&mut visit);
+                (rules, slots)
+            })
+            .collect();
+        for s in 0..links.len() {
+            let Some(start) = links[s] else { continue };
+            // Does the implementing rule reach a call of slot `s` (following linked slots)?
+            let mut seen = vec![false; edges.len()];
+            let mut stack = vec![start];
+            let mut cycle = None;
+            while let Some(r) = stack.pop() {
+                let i = r.0 as usize;
+                if i >= edges.len() || std::mem::replace(&mut seen[i], true) {
+                    continue;
+                }
+                let (rules, slots) = &edges[i];
+                if slots.contains(&(s as u32)) {
+                    cycle = Some(r);
+                    break;
+                }
+                stack.extend(rules.iter().copied());
+                stack.extend(slots.iter().filter_map(|t| links.get(*t as usize).copied().flatten()));
+            }
+            if let Some(via) = cycle {
+                let (name, head) = (self.m.rules[start.0 as usize].name.clone(), self.m.rules[start.0 as usize].head);
+                let via = self.m.rules[via.0 as usize].name.clone();
+                self.error(
+                    Diagnostic::new(&codes::RECURSION, format!("rule `{name}` calls itself through `{via}`"), head, "recursive call")
+                        .with_help(format!("the framework's `{via}` calls the slot `{name}`; the slot's rule may not call it back")),
+                );
+                links[s] = None;
+            }
+        }
+        let mut relink = |e: &mut TExpr| {
+            if let TKind::SlotCall(s, args) = &mut e.kind
+                && let Some(Some(r)) = links.get(*s as usize)
+            {
+                e.kind = TKind::Call(*r, std::mem::take(args));
+            }
+        };
+        for rule in &mut self.m.rules {
+            rule.lets.iter_mut().for_each(|l| l.value.walk_mut(&mut relink));
+            rule.result.walk_mut(&mut relink);
+        }
+        for slot in &mut self.m.slots {
+            slot.requires.iter_mut().for_each(|r| r.cond.walk_mut(&mut relink));
+        }
+        for p in &mut self.m.params {
+            p.values.iter_mut().for_each(|v| v.value.walk_mut(&mut relink));
+            p.requires.iter_mut().for_each(|r| r.walk_mut(&mut relink));
+        }
+        for t in &mut self.m.tests {
+            for stmt in &mut t.stmts {
+                match stmt {
+                    TestStmtInfo::Let(l) => l.value.walk_mut(&mut relink),
+                    TestStmtInfo::Assert(e) => e.walk_mut(&mut relink),
+                    TestStmtInfo::Population { rows, .. } => rows.iter_mut().for_each(|r| r.walk_mut(&mut relink)),
+                }
+            }
+        }
     }
 
     fn declare_rule(&mut self, r: &'a ast::RuleDef) {

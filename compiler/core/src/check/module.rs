@@ -321,6 +321,9 @@ pub enum TKind {
     Field(Box<TExpr>, usize),
     TableGet(TableId, Box<TExpr>),
     Call(RuleId, Vec<TExpr>),
+    /// A framework's call of one of its slots (index into `Module::slots`), before it is linked
+    /// to the rule a scheme implements it with ([`Module::link_slots`]).
+    SlotCall(u32, Vec<TExpr>),
     Builtin(BuiltinFn, Vec<TExpr>),
     /// A record value with its fields in declaration order.
     Record(RecordId, Vec<TExpr>),
@@ -357,6 +360,57 @@ pub struct TArm {
     pub span: Span,
 }
 
+/// The children of a typed expression, for [`TExpr::walk`] and [`TExpr::walk_mut`]: one list for
+/// both, with `mut` or without.
+macro_rules! walk_children {
+    ($e:expr, $f:ident, $walk:ident, $iter:ident $(, $m:tt)?) => {
+        match & $($m)? $e.kind {
+            TKind::Const(_) | TKind::Local(_) | TKind::Param(_) | TKind::Error => {}
+            TKind::Field(e, _) | TKind::TableGet(_, e) | TKind::Neg(e) | TKind::Not(e) => e.$walk($f),
+            TKind::Call(_, args) | TKind::SlotCall(_, args) | TKind::Builtin(_, args) | TKind::Record(_, args) => {
+                args.$iter().for_each(|a| a.$walk($f))
+            }
+            TKind::Binary(_, a, b) => {
+                a.$walk($f);
+                b.$walk($f);
+            }
+            TKind::If(c, t, e) => {
+                c.$walk($f);
+                t.$walk($f);
+                e.$walk($f);
+            }
+            TKind::Match { scrutinee, arms } => {
+                if let Some(s) = scrutinee {
+                    s.$walk($f);
+                }
+                for arm in arms {
+                    match & $($m)? arm.pattern {
+                        TPattern::Else => {}
+                        TPattern::Range(a, _, b) => {
+                            a.$walk($f);
+                            b.$walk($f);
+                        }
+                        TPattern::Compare(_, v) | TPattern::Value(v) => v.$walk($f),
+                    }
+                    if let Some(g) = & $($m)? arm.guard {
+                        g.$walk($f);
+                    }
+                    arm.body.$walk($f);
+                }
+            }
+            TKind::Brackets { value, bands } => {
+                value.$walk($f);
+                for (upto, rate) in bands {
+                    if let Some(u) = upto {
+                        u.$walk($f);
+                    }
+                    rate.$walk($f);
+                }
+            }
+        }
+    };
+}
+
 impl TExpr {
     pub fn error(span: Span) -> TExpr {
         TExpr { kind: TKind::Error, ty: Ty::Error, span }
@@ -365,47 +419,12 @@ impl TExpr {
     /// Visits this expression and every subexpression, parents first.
     pub fn walk(&self, f: &mut dyn FnMut(&TExpr)) {
         f(self);
-        match &self.kind {
-            TKind::Const(_) | TKind::Local(_) | TKind::Param(_) | TKind::Error => {}
-            TKind::Field(e, _) | TKind::TableGet(_, e) | TKind::Neg(e) | TKind::Not(e) => e.walk(f),
-            TKind::Call(_, args) | TKind::Builtin(_, args) | TKind::Record(_, args) => args.iter().for_each(|a| a.walk(f)),
-            TKind::Binary(_, a, b) => {
-                a.walk(f);
-                b.walk(f);
-            }
-            TKind::If(c, t, e) => {
-                c.walk(f);
-                t.walk(f);
-                e.walk(f);
-            }
-            TKind::Match { scrutinee, arms } => {
-                if let Some(s) = scrutinee {
-                    s.walk(f);
-                }
-                for arm in arms {
-                    match &arm.pattern {
-                        TPattern::Else => {}
-                        TPattern::Range(a, _, b) => {
-                            a.walk(f);
-                            b.walk(f);
-                        }
-                        TPattern::Compare(_, v) | TPattern::Value(v) => v.walk(f),
-                    }
-                    if let Some(g) = &arm.guard {
-                        g.walk(f);
-                    }
-                    arm.body.walk(f);
-                }
-            }
-            TKind::Brackets { value, bands } => {
-                value.walk(f);
-                for (upto, rate) in bands {
-                    if let Some(u) = upto {
-                        u.walk(f);
-                    }
-                    rate.walk(f);
-                }
-            }
-        }
+        walk_children!(self, f, walk, iter);
+    }
+
+    /// Like [`TExpr::walk`], with each expression mutable (parents first).
+    pub fn walk_mut(&mut self, f: &mut dyn FnMut(&mut TExpr)) {
+        f(self);
+        walk_children!(self, f, walk_mut, iter_mut, mut);
     }
 }

@@ -7,6 +7,7 @@ mod inputs;
 mod population;
 pub mod prove;
 mod smt;
+mod smt_num;
 pub mod validity;
 
 pub(crate) use population::check_population;
@@ -278,6 +279,21 @@ pub fn has_slot_signature(m: &Module, slot: &crate::check::SlotInfo, rule: RuleI
     let params_ok = info.param_types() == slot.params.iter().map(|p| p.ty).collect::<Vec<_>>();
     let ret_ok = info.ret == slot.ret || (matches!(info.ret, Ty::Money(None)) && matches!(slot.ret, Ty::Money(_)));
     params_ok && ret_ok
+}
+
+/// The outputs a run of `entries` must compute: `entries`, then every slot with an aggregate
+/// requirement that one of them depends on (directly or through the rules it calls) and that
+/// is not among them. Choosing which rules to output never skips a national aggregate: the
+/// slot's column is computed, written and its aggregate checked over the run.
+pub fn guarded_outputs(m: &Module, entries: &[RuleId]) -> Vec<RuleId> {
+    let reachable = reachable_rules(m, entries);
+    let mut out = entries.to_vec();
+    for (slot, rule) in implemented_slots(m) {
+        if !slot.aggregates.is_empty() && reachable.contains(&rule.0) && !out.contains(&rule) {
+            out.push(rule);
+        }
+    }
+    out
 }
 
 /// Rules reachable by calls from `roots` (roots included).

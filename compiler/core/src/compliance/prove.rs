@@ -46,7 +46,7 @@ impl Clone for Budget {
 
 impl Default for Budget {
     fn default() -> Self {
-        Budget::new(2_000, 20_000_000, 2_000_000_000)
+        Budget::new(64, 20_000_000, 2_000_000_000)
     }
 }
 

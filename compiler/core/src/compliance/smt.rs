@@ -21,20 +21,21 @@
 //! units, so the same files always get the same answer.
 
 use super::prove::{Budget, Verdict, initial_box};
+use super::smt_num::Q;
 use crate::calendar;
 use crate::exact::{Frac, RoundMode};
 use crate::interp;
 use crate::ir::{ArithOp, Builtin, CmpOp, Const, Expr, Output, Program, Repr};
 use std::fmt::Write;
-use z3::ast::{Bool, Int, Real};
+use z3::ast::{Bool, Int};
 use z3::{Params, SatResult, Solver};
 
-/// A term of the encoding.
+/// A term of the encoding: a formula, an integer (`I64` values) or an exact rational (`Num`).
 #[derive(Clone)]
 enum T {
     B(Bool),
     I(Int),
-    R(Real),
+    N(Q),
 }
 
 impl T {
@@ -42,9 +43,10 @@ impl T {
         match self {
             T::I(i) => i.clone(),
             T::B(b) => b.ite(&Int::from_i64(1), &Int::from_i64(0)),
-            // The lowering keeps representations apart; a real where an integer is read is
-            // floored, which never happens for a well-typed program.
-            T::R(r) => r.to_int(),
+            T::N(Q::Scaled(n, 1)) => n.clone(),
+            // The lowering keeps representations apart; a fraction where an integer is read
+            // is floored, which never happens for a well-typed program.
+            T::N(q) => q.round(RoundMode::Down),
         }
     }
 
@@ -55,21 +57,16 @@ impl T {
         }
     }
 
-    fn real(&self) -> Real {
+    fn num(&self) -> Q {
         match self {
-            T::R(r) => r.clone(),
-            other => other.int().to_real(),
+            T::N(q) => q.clone(),
+            other => Q::integer(other.int()),
         }
     }
 }
 
 fn int(i: i64) -> Int {
     Int::from_i64(i)
-}
-
-fn frac(f: Frac) -> Real {
-    let n = Int::from_i128(f.num).to_real();
-    if f.den == 1 { n } else { n.div(Int::from_i128(f.den).to_real()) }
 }
 
 fn in_i64(t: &Int) -> Bool {
@@ -131,6 +128,15 @@ pub struct Encoder<'p> {
     domain: Vec<(i128, i128)>,
 }
 
+/// Which of Z3's solvers a query uses.
+#[derive(Clone, Copy)]
+enum Strategy {
+    /// The SMT core (`(check-sat-using smt)`), without the default solver's preprocessing.
+    SmtCore,
+    /// Z3's default combined solver.
+    Default,
+}
+
 /// The answer of the solver.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Answer {
@@ -154,6 +160,19 @@ impl<'p> Encoder<'p> {
         let copies =
             (0..copies).map(|c| program.inputs.iter().enumerate().map(|(i, _)| Int::new_const(format!("x{c}_{i}"))).collect()).collect();
         Encoder { program, copies, defs: Vec::new(), hard: Vec::new(), domain: initial_box(program) }
+    }
+
+    /// An encoder for two records that differ only in input `input`: the second copy shares
+    /// the first's variable for every other input, so that what the two records compute alike
+    /// is one term for the solver.
+    pub fn new_pair(program: &'p Program, input: usize) -> Encoder<'p> {
+        let mut enc = Encoder::new(program, 2);
+        for j in 0..program.inputs.len() {
+            if j != input {
+                enc.copies[1][j] = enc.copies[0][j].clone();
+            }
+        }
+        enc
     }
 
     /// The domain constraints of every copy (inclusive integer bounds per input).
@@ -181,17 +200,22 @@ impl<'p> Encoder<'p> {
     }
 
     /// Decides whether `violation` can hold for inputs in `domain` where every encoded copy in
-    /// `oks` evaluates without a fault; `rlimit` bounds the solver's work. `blocked` lists
-    /// models already set aside.
-    pub fn decide(
+    /// `oks` evaluates without a fault, with one of Z3's solvers; `rlimit` bounds its work and
+    /// `blocked` lists models already set aside.
+    #[allow(clippy::too_many_arguments)]
+    fn decide(
         &self,
+        strategy: Strategy,
         domain: &[(i128, i128)],
         oks: &[&Encoded],
         violation: &Bool,
         blocked: &[Vec<Vec<i64>>],
         rlimit: u32,
     ) -> (Answer, u64) {
-        let solver = Solver::new();
+        let solver = match strategy {
+            Strategy::SmtCore => z3::Tactic::new("smt").solver(),
+            Strategy::Default => Solver::new(),
+        };
         let mut params = Params::new();
         params.set_u32("rlimit", rlimit);
         solver.set_params(&params);
@@ -258,22 +282,14 @@ impl<'p> Encoder<'p> {
 }
 
 impl Encoded {
-    /// The value as a real (for comparisons across copies).
-    pub fn real(&self) -> Real {
-        self.value.real()
+    /// The value as an exact rational (for comparisons across copies).
+    fn num(&self) -> Q {
+        self.value.num()
     }
 
     /// The value as a formula (a Bool requirement).
     pub fn holds(&self) -> Bool {
         self.value.bool()
-    }
-
-    pub fn is_num(&self) -> bool {
-        matches!(self.value, T::R(_))
-    }
-
-    pub fn int(&self) -> Int {
-        self.value.int()
     }
 }
 
@@ -435,30 +451,6 @@ impl Cx<'_, '_> {
         Some((T::I(Int::add(&terms)), Bool::from_bool(true)))
     }
 
-    fn round(&mut self, x: &Real, mode: RoundMode) -> Int {
-        let zero = Real::from_int(&int(0));
-        let half = frac(Frac::new(1, 2));
-        let floor = |r: &Real| r.to_int();
-        let ceil = |r: &Real| r.unary_minus().to_int().unary_minus();
-        match mode {
-            RoundMode::Down => floor(x),
-            RoundMode::Up => ceil(x),
-            RoundMode::TowardZero => x.ge(&zero).ite(&floor(x), &ceil(x)),
-            RoundMode::HalfAwayFromZero => {
-                let up = Real::add(&[x.clone(), half.clone()]).to_int();
-                let down = Real::sub(&[x.clone(), half]).unary_minus().to_int().unary_minus();
-                x.ge(&zero).ite(&up, &down)
-            }
-            RoundMode::HalfEven => {
-                let f = floor(x);
-                let rest = Real::sub(&[x.clone(), f.to_real()]);
-                let f1 = Int::add(&[f.clone(), int(1)]);
-                let even = f.modulo(int(2)).eq(int(0));
-                rest.gt(&half).ite(&f1, &rest.lt(&half).ite(&f, &even.ite(&f, &f1)))
-            }
-        }
-    }
-
     fn note_product(&mut self, what: &str, a: &Expr, b: &Expr) {
         let constant = |e: &Expr| matches!(e, Expr::ConstI(_) | Expr::ConstN(_));
         if !constant(a) && !constant(b) && self.enc.hard.len() < 4 {
@@ -470,7 +462,7 @@ impl Cx<'_, '_> {
         let yes = || Bool::from_bool(true);
         match e {
             Expr::ConstI(i) => (T::I(int(*i)), yes()),
-            Expr::ConstN(n) => (T::R(frac(*n)), yes()),
+            Expr::ConstN(n) => (T::N(Q::constant(*n)), yes()),
             Expr::Input(i) => (T::I(self.enc.copies[self.copy][i.0 as usize].clone()), yes()),
             Expr::Local(l) => match self.locals.get(l.0 as usize).cloned().flatten() {
                 Some(v) => (v, yes()),
@@ -480,20 +472,20 @@ impl Cx<'_, '_> {
             },
             Expr::ToNum { arg, den } => {
                 let (a, ok) = self.expr(arg);
-                (T::R(a.int().to_real().div(Int::from_i128(*den).to_real())), ok)
+                (T::N(Q::Scaled(a.int(), *den)), ok)
             }
             Expr::RoundInt { arg, mode, .. } => {
                 let (a, ok) = self.expr(arg);
-                let n = self.round(&a.real(), *mode);
+                let n = a.num().round(*mode);
                 let fits = in_i64(&n);
                 (T::I(n), Bool::and(&[ok, fits]))
             }
             Expr::RoundTo { arg, quantum, mode, .. } => {
                 let (a, ok) = self.expr(arg);
-                let q = frac(*quantum);
-                let k = self.round(&a.real().div(&q), *mode);
+                let q = Q::constant(*quantum);
+                let k = Q::div(&a.num(), &q, Some(*quantum)).round(*mode);
                 let fits = in_i64(&k);
-                (T::R(Real::mul(&[k.to_real(), q])), Bool::and(&[ok, fits]))
+                (T::N(Q::mul(&Q::integer(k), &q)), Bool::and(&[ok, fits]))
             }
             Expr::Arith { op, repr: Repr::I64, a, b, .. } => {
                 let (x, okx) = self.expr(a);
@@ -519,25 +511,30 @@ impl Cx<'_, '_> {
             Expr::Arith { op, repr: Repr::Num, a, b, .. } => {
                 let (x, okx) = self.expr(a);
                 let (y, oky) = self.expr(b);
-                let (x, y) = (x.real(), y.real());
+                let (x, y) = (x.num(), y.num());
+                let divisor = match **b {
+                    Expr::ConstN(f) => Some(f),
+                    Expr::ConstI(i) => Some(Frac::int(i)),
+                    _ => None,
+                };
                 let (v, extra) = match op {
-                    ArithOp::Add => (Real::add(&[x, y]), yes()),
-                    ArithOp::Sub => (Real::sub(&[x, y]), yes()),
+                    ArithOp::Add => (Q::add(&x, &y), yes()),
+                    ArithOp::Sub => (Q::sub(&x, &y), yes()),
                     ArithOp::Mul => {
                         self.note_product("a product of two amounts that both depend on the record", a, b);
-                        (Real::mul(&[x, y]), yes())
+                        (Q::mul(&x, &y), yes())
                     }
                     ArithOp::Div => {
-                        if !matches!(**b, Expr::ConstN(_) | Expr::ConstI(_)) && self.enc.hard.len() < 4 {
+                        if divisor.is_none() && self.enc.hard.len() < 4 {
                             self.enc.hard.push("a division by an amount that depends on the record".into());
                         }
-                        let nonzero = y.ne(Real::from_int(&int(0)));
-                        (x.div(&y), nonzero)
+                        let nonzero = Q::compare(&y, &Q::integer(int(0)), |p, q| p.ne(q), |p, q| p.ne(q));
+                        (Q::div(&x, &y, divisor), nonzero)
                     }
                     // The interpreter faults on a remainder of fractions (never lowered).
                     ArithOp::Rem => (x, Bool::from_bool(false)),
                 };
-                (T::R(v), Bool::and(&[okx, oky, extra]))
+                (T::N(v), Bool::and(&[okx, oky, extra]))
             }
             Expr::Neg { repr, arg, .. } => {
                 let (x, ok) = self.expr(arg);
@@ -547,7 +544,7 @@ impl Cx<'_, '_> {
                         let fits = in_i64(&v);
                         (T::I(v), Bool::and(&[ok, fits]))
                     }
-                    Repr::Num => (T::R(x.real().unary_minus()), ok),
+                    Repr::Num => (T::N(x.num().neg()), ok),
                 }
             }
             Expr::Cmp { op, repr, a, b, .. } => {
@@ -566,14 +563,14 @@ impl Cx<'_, '_> {
                         }
                     }
                     Repr::Num => {
-                        let (x, y) = (x.real(), y.real());
+                        let (x, y) = (x.num(), y.num());
                         match op {
-                            CmpOp::Eq => x.eq(&y),
-                            CmpOp::Ne => x.ne(&y),
-                            CmpOp::Lt => x.lt(&y),
-                            CmpOp::Le => x.le(&y),
-                            CmpOp::Gt => x.gt(&y),
-                            CmpOp::Ge => x.ge(&y),
+                            CmpOp::Eq => Q::compare(&x, &y, |p, q| p.eq(q), |p, q| p.eq(q)),
+                            CmpOp::Ne => Q::compare(&x, &y, |p, q| p.ne(q), |p, q| p.ne(q)),
+                            CmpOp::Lt => Q::compare(&x, &y, |p, q| p.lt(q), |p, q| p.lt(q)),
+                            CmpOp::Le => Q::compare(&x, &y, |p, q| p.le(q), |p, q| p.le(q)),
+                            CmpOp::Gt => Q::compare(&x, &y, |p, q| p.gt(q), |p, q| p.gt(q)),
+                            CmpOp::Ge => Q::compare(&x, &y, |p, q| p.ge(q), |p, q| p.ge(q)),
                         }
                     }
                 };
@@ -591,9 +588,13 @@ impl Cx<'_, '_> {
                         (T::I(pick_b.ite(&y, &x)), ok)
                     }
                     Repr::Num => {
-                        let (x, y) = (x.real(), y.real());
-                        let pick_b = if *max { y.gt(&x) } else { y.lt(&x) };
-                        (T::R(pick_b.ite(&y, &x)), ok)
+                        let (x, y) = (x.num(), y.num());
+                        let pick_b = if *max {
+                            Q::compare(&y, &x, |p, q| p.gt(q), |p, q| p.gt(q))
+                        } else {
+                            Q::compare(&y, &x, |p, q| p.lt(q), |p, q| p.lt(q))
+                        };
+                        (T::N(Q::ite(&pick_b, &y, &x)), ok)
                     }
                 }
             }
@@ -621,7 +622,7 @@ impl Cx<'_, '_> {
                 let v = match (repr, &t, &f) {
                     (Repr::I64, T::B(x), T::B(y)) => T::B(c.ite(x, y)),
                     (Repr::I64, _, _) => T::I(c.ite(&t.int(), &f.int())),
-                    (Repr::Num, _, _) => T::R(c.ite(&t.real(), &f.real())),
+                    (Repr::Num, _, _) => T::N(Q::ite(&c, &t.num(), &f.num())),
                 };
                 (v, ok)
             }
@@ -650,7 +651,7 @@ impl Cx<'_, '_> {
                 };
                 let cell = |c: &Const| match (t.repr, c) {
                     (Repr::I64, Const::I(i)) => T::I(int(*i)),
-                    (_, c) => T::R(frac(c.to_frac())),
+                    (_, c) => T::N(Q::constant(c.to_frac())),
                 };
                 // An if-chain from the last row to the first; a missing key faults.
                 let mut acc = match t.values.last() {
@@ -660,7 +661,8 @@ impl Cx<'_, '_> {
                 for (key, v) in t.keys.iter().zip(&t.values).rev().skip(1) {
                     let hit = k.eq(int(*key));
                     acc = match (cell(v), acc) {
-                        (T::R(a), b) => T::R(hit.ite(&a, &b.real())),
+                        (T::N(a), b) => T::N(Q::ite(&hit, &a, &b.num())),
+                        (a, T::N(b)) => T::N(Q::ite(&hit, &a.num(), &b)),
                         (a, b) => T::I(hit.ite(&a.int(), &b.int())),
                     };
                 }
@@ -686,31 +688,48 @@ enum Confirm {
     Meets(String),
 }
 
-/// Asks the solver for inputs making `violation` true, until the interpreter confirms one.
-fn solve(
-    enc: &Encoder,
-    domain: &[(i128, i128)],
-    oks: &[&Encoded],
-    violation: &Bool,
-    budget: &Budget,
-    confirm: impl Fn(&[Vec<i64>]) -> Confirm,
-) -> Verdict {
+/// One way of asking: an encoding, the query on it, the solver, and its share of the query's
+/// units (in twentieths; the last attempt gets what is left).
+struct Attempt<'e, 'p> {
+    enc: &'e Encoder<'p>,
+    oks: Vec<&'e Encoded>,
+    violation: Bool,
+    strategy: Strategy,
+    share: u32,
+}
+
+/// Asks for inputs making a violation true, attempt after attempt while the answer is unknown
+/// (a portfolio: Z3's heuristics suit different rules, and on the schemes under `policies/`
+/// each attempt alone takes seconds on some file that another decides in milliseconds; every
+/// attempt is bounded in units, so the portfolio is deterministic), until the interpreter
+/// confirms a counter-example or the solver shows there is none.
+fn solve(attempts: &[Attempt], budget: &Budget, confirm: impl Fn(&[Vec<i64>]) -> Confirm) -> Verdict {
     let mut blocked: Vec<Vec<Vec<i64>>> = Vec::new();
-    while blocked.len() < MAX_SET_ASIDE {
+    let mut why = String::new();
+    'ask: while blocked.len() < MAX_SET_ASIDE {
         let Some(limit) = budget.next_limit() else {
             return Verdict::Unknown { why: "the proof budget of this file is spent".into() };
         };
-        let (answer, used) = enc.decide(domain, oks, violation, &blocked, limit);
-        budget.spend(used);
-        match answer {
-            Answer::Unsat => return Verdict::Proven,
-            Answer::Unknown(why) => return Verdict::Unknown { why },
-            Answer::Sat(cells) => match confirm(&cells) {
-                Confirm::Breaks => return Verdict::Refuted { records: cells },
-                Confirm::Faults => blocked.push(cells),
-                Confirm::Meets(why) => return Verdict::Internal { why },
-            },
+        let mut left = limit;
+        for (i, at) in attempts.iter().enumerate() {
+            let units = if i + 1 == attempts.len() { left } else { (limit / 20).saturating_mul(at.share).min(left) };
+            let (answer, used) = at.enc.decide(at.strategy, &initial_box(at.enc.program), &at.oks, &at.violation, &blocked, units);
+            budget.spend(used);
+            left = left.saturating_sub(used.min(u64::from(u32::MAX)) as u32);
+            match answer {
+                Answer::Unsat => return Verdict::Proven,
+                Answer::Unknown(w) => why = w,
+                Answer::Sat(cells) => match confirm(&cells) {
+                    Confirm::Breaks => return Verdict::Refuted { records: cells },
+                    Confirm::Faults => {
+                        blocked.push(cells);
+                        continue 'ask;
+                    }
+                    Confirm::Meets(why) => return Verdict::Internal { why },
+                },
+            }
         }
+        return Verdict::Unknown { why };
     }
     Verdict::Unknown { why: "every counter-example the solver found overflows the interpreter's 128-bit exact arithmetic".into() }
 }
@@ -718,37 +737,52 @@ fn solve(
 /// Decides a per-record requirement (output 0 of `program`, a Bool) exactly.
 pub fn decide_one(program: &Program, budget: &Budget) -> Verdict {
     let Some(out) = program.outputs.first() else { return Verdict::Proven };
-    let domain = initial_box(program);
     let mut enc = Encoder::new(program, 1);
     let req = enc.output(out, 0);
     let violation = req.holds().not();
-    solve(&enc, &domain, &[&req], &violation, budget, |cells| match interp::eval_output(program, out, &cells[0]) {
+    let attempts = [
+        Attempt { enc: &enc, oks: vec![&req], violation: violation.clone(), strategy: Strategy::SmtCore, share: 1 },
+        Attempt { enc: &enc, oks: vec![&req], violation, strategy: Strategy::Default, share: 19 },
+    ];
+    solve(&attempts, budget, |cells| match interp::eval_output(program, out, &cells[0]) {
         Ok(Const::I(0)) => Confirm::Breaks,
         Ok(_) => Confirm::Meets(format!("the solver's counter-example {:?} meets the requirement in the interpreter", cells[0])),
         Err(_) => Confirm::Faults,
     })
 }
 
-/// Decides a two-record requirement: output 0 of `program` (a number) never decreases
-/// (`nondecreasing`) or never increases as input `input` grows, every other input equal.
-pub fn decide_monotone(program: &Program, input: usize, nondecreasing: bool, budget: &Budget) -> Verdict {
-    let Some(out) = program.outputs.first() else { return Verdict::Proven };
-    let domain = initial_box(program);
-    let mut enc = Encoder::new(program, 2);
+/// The two-record query on an encoder with two copies: the copies ordered in `input` (and
+/// equal elsewhere, unless they share variables), and the values moving the wrong way.
+fn monotone_violation(enc: &mut Encoder, out: &Output, input: usize, nondecreasing: bool) -> (Encoded, Encoded, Bool) {
     let a = enc.output(out, 0);
     let b = enc.output(out, 1);
-    let mut conds: Vec<Bool> = (0..program.inputs.len())
+    let mut conds: Vec<Bool> = (0..enc.program.inputs.len())
         .map(|j| if j == input { enc.input(0, j).lt(enc.input(1, j)) } else { enc.input(0, j).eq(enc.input(1, j)) })
         .collect();
-    conds.push(if a.is_num() || b.is_num() {
-        let (x, y) = (a.real(), b.real());
-        if nondecreasing { x.gt(&y) } else { x.lt(&y) }
+    let (x, y) = (a.num(), b.num());
+    conds.push(if nondecreasing {
+        Q::compare(&x, &y, |p, q| p.gt(q), |p, q| p.gt(q))
     } else {
-        let (x, y) = (a.int(), b.int());
-        if nondecreasing { x.gt(&y) } else { x.lt(&y) }
+        Q::compare(&x, &y, |p, q| p.lt(q), |p, q| p.lt(q))
     });
-    let violation = Bool::and(&conds);
-    solve(&enc, &domain, &[&a, &b], &violation, budget, |cells| {
+    (a, b, Bool::and(&conds))
+}
+
+/// Decides a two-record requirement: output 0 of `program` (a number) never decreases
+/// (`nondecreasing`) or never increases as input `input` grows, every other input equal.
+/// Two encodings: the second record sharing the first's variables (what both compute alike is
+/// one term), then with its own variables constrained equal.
+pub fn decide_monotone(program: &Program, input: usize, nondecreasing: bool, budget: &Budget) -> Verdict {
+    let Some(out) = program.outputs.first() else { return Verdict::Proven };
+    let mut shared = Encoder::new_pair(program, input);
+    let (sa, sb, sv) = monotone_violation(&mut shared, out, input, nondecreasing);
+    let mut apart = Encoder::new(program, 2);
+    let (pa, pb, pv) = monotone_violation(&mut apart, out, input, nondecreasing);
+    let attempts = [
+        Attempt { enc: &shared, oks: vec![&sa, &sb], violation: sv, strategy: Strategy::SmtCore, share: 1 },
+        Attempt { enc: &apart, oks: vec![&pa, &pb], violation: pv, strategy: Strategy::Default, share: 19 },
+    ];
+    solve(&attempts, budget, |cells| {
         let values = (interp::eval_output(program, out, &cells[0]), interp::eval_output(program, out, &cells[1]));
         let (Ok(x), Ok(y)) = values else { return Confirm::Faults };
         match x.to_frac().cmp(y.to_frac()) {

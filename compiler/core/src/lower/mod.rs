@@ -134,6 +134,21 @@ impl<'a> Lowerer<'a> {
         Expr::ConstI(i64::MIN)
     }
 
+    /// A framework's call of a slot that no scheme implements here (the framework lowered on
+    /// its own): there is no rule to evaluate.
+    fn unimplemented_slot(&mut self, slot: u32, span: Span) -> Expr {
+        let name = self.m.slots.get(slot as usize).map(|s| s.name.clone()).unwrap_or_default();
+        let d = Diagnostic::new(
+            &codes::BAD_CALL,
+            format!("slot `{name}` has no implementation here"),
+            span,
+            "each scheme implements this slot",
+        )
+        .with_help("evaluate the framework's rules through a scheme that implements its slots");
+        self.fail(self.file, d);
+        Expr::ConstI(i64::MIN)
+    }
+
     /// Starts a fresh frame of locals: nothing cached from another frame may be reused.
     fn reset_frame(&mut self) {
         self.next_local = 0;
@@ -392,6 +407,7 @@ impl<'a> Lowerer<'a> {
                 let x = self.call(*r, args, env);
                 if matches!(e.ty, Ty::Money(_)) { Expr::ToNum { arg: bx(x), den: 1 } } else { x }
             }
+            TKind::SlotCall(slot, _) => self.unimplemented_slot(*slot, e.span),
             TKind::Builtin(b, args) => self.builtin(*b, args, e, env),
             TKind::Record(..) => self.internal(e.span, "a record literal where a single value is expected"),
             TKind::Error => self.internal(e.span, "an expression that did not type-check"),
@@ -461,6 +477,7 @@ impl<'a> Lowerer<'a> {
                 }
                 RecVal { prelude, fields: out }
             }
+            TKind::SlotCall(slot, _) => RecVal::plain(vec![self.unimplemented_slot(*slot, e.span); width]),
             TKind::Call(r, args) => match self.call_value(*r, args, env) {
                 Inlined::Record(rv) => rv,
                 Inlined::Scalar(_) => {

@@ -169,10 +169,30 @@ pub fn lower_requirement(
         BodyResult::Scalar(l) => Val::Scalar(Expr::Local(l)),
         BodyResult::Record(ls) => Val::Record(ls.into_iter().map(Expr::Local).collect()),
     };
+    let written = match (&result, cond.ty, named_repr(info.ret)) {
+        // A Decimal or Rate result is written at six places (half away from zero): a
+        // requirement must hold for the exact value other rules compute with and for the value
+        // a run writes, which can differ at a bound (`result < 5%` and 4.99999999%).
+        (Val::Scalar(exact), Ty::Bool, Repr::Num) => {
+            let site = lw.site(info.head);
+            let quantum = Frac::new(1, 10i128.pow(ir::DECIMAL_COLUMN_SCALE));
+            let rounded = Expr::RoundTo { arg: bx(exact.clone()), quantum, mode: RoundMode::HalfAwayFromZero, site };
+            let local = lw.fresh();
+            Some((local, rounded))
+        }
+        _ => None,
+    };
     env.insert(info.params as u32, result);
     lw.set_context(cond_file, &info.name);
-    let cond = lw.scalar(cond, &env);
-    let block = Block { bindings, result: cond };
+    let mut cond_ir = lw.scalar(cond, &env);
+    let mut bindings = bindings;
+    if let Some((local, rounded)) = written {
+        bindings.push(Binding { local, repr: Repr::Num, value: rounded, trace: None });
+        env.insert(info.params as u32, Val::Scalar(Expr::Local(local)));
+        let on_written = lw.scalar(cond, &env);
+        cond_ir = Expr::And(bx(cond_ir), bx(on_written));
+    }
+    let block = Block { bindings, result: cond_ir };
     let out = ir::Output { name: format!("{} requirement", info.name), ty: ScalarTy::Bool, body: block, locals: lw.next_local };
     lw.into_program(&info.name, inputs, vec![out], vec![])
 }

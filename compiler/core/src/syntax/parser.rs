@@ -27,10 +27,18 @@ pub fn parse_file(text: &str) -> Result<File, Vec<Diagnostic>> {
         }
         None => text,
     };
+    let bidi = bidi_controls(text);
+    if !bidi.is_empty() {
+        return Err(bidi);
+    }
     let mut pairs = match PolParser::parse(Rule::file, text) {
         Ok(p) => p,
         Err(e) => return Err(vec![syntax_error(text, e)]),
     };
+    let invisible = invisible_in_names(&pairs);
+    if !invisible.is_empty() {
+        return Err(invisible);
+    }
     let Some(file) = pairs.next() else {
         return Err(vec![Diagnostic::internal("parsing", "the parser returned no tree for the file", Span::new(0, 0))]);
     };
@@ -191,8 +199,64 @@ fn span_of(p: &P) -> Span {
     Span::new(s.start(), s.start() + trimmed.len())
 }
 
+/// A name, in Unicode normalisation form C: two spellings of one text are one name.
 fn ident(p: P) -> Ident {
-    Ident { name: p.as_str().to_string(), span: span_of(&p) }
+    use unicode_normalization::UnicodeNormalization;
+    Ident { name: p.as_str().nfc().collect(), span: span_of(&p) }
+}
+
+/// Bidirectional embedding, override and isolate controls: they make text display in an order
+/// other than the one it is read in (Trojan Source).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Code points that display as nothing (Unicode's default-ignorable code points: joiners,
+/// variation selectors, soft hyphen, fillers, tags, …): never part of a name.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}'
+        | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}' | '\u{FFF0}'..='\u{FFF8}'
+        | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
+}
+
+fn bidi_controls(text: &str) -> Vec<Diagnostic> {
+    text.char_indices()
+        .filter(|(_, c)| is_bidi_control(*c))
+        .take(20)
+        .map(|(i, c)| {
+            Diagnostic::new(
+                &codes::BIDI_CONTROL,
+                format!("bidirectional control character U+{:04X} in the file", c as u32),
+                Span::new(i, i + c.len_utf8()),
+                "reorders how the text around it is displayed",
+            )
+            .with_help("delete it: a policy file never needs it, and it can make a rule read differently from what it computes")
+        })
+        .collect()
+}
+
+fn invisible_in_names(pairs: &pest::iterators::Pairs<Rule>) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for p in pairs.clone().flatten().filter(|p| p.as_rule() == Rule::ident) {
+        if let Some((i, c)) = p.as_str().char_indices().find(|(_, c)| is_invisible(*c)) {
+            let at = p.as_span().start() + i;
+            out.push(
+                Diagnostic::new(
+                    &codes::INVISIBLE_IN_NAME,
+                    format!("the name `{}` holds the invisible character U+{:04X}", p.as_str().replace(c, ""), c as u32),
+                    Span::new(at, at + c.len_utf8()),
+                    "invisible here",
+                )
+                .with_help("retype the name without it: it displays like another name but is not the same"),
+            );
+            if out.len() >= 20 {
+                break;
+            }
+        }
+    }
+    out
 }
 
 fn string(p: P) -> String {
