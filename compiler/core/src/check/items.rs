@@ -308,7 +308,8 @@ impl<'a> Checker<'a> {
             return RequirementInfo { cond: self.expr_expect(&r.cond, Ty::Bool), monotone: None, text: String::new(), cite, span: r.span };
         };
         let cond = self.expr(&r.cond);
-        if !matches!(cond.ty, Ty::Money(_) | Ty::Int | Ty::Months | Ty::Decimal | Ty::Rate | Ty::Date | Ty::Error) {
+        let ordered = |t: Ty| matches!(t, Ty::Money(_) | Ty::Int | Ty::Months | Ty::Decimal | Ty::Rate | Ty::Date | Ty::Error);
+        if !ordered(cond.ty) {
             self.error(
                 Diagnostic::new(
                     &codes::TYPE_MISMATCH,
@@ -328,7 +329,7 @@ impl<'a> Checker<'a> {
             },
             _ => None,
         };
-        let ordered = matches!(input.ty, Ty::Money(_) | Ty::Int | Ty::Months | Ty::Decimal | Ty::Rate | Ty::Date | Ty::Error);
+        let ordered = ordered(input.ty);
         let monotone = match target {
             Some((param, field)) if ordered => Some(MonotoneInfo { nondecreasing: mono.nondecreasing, param, field, span: mono.span }),
             _ => {

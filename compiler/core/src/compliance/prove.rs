@@ -579,30 +579,43 @@ impl Shared {
     }
 }
 
-/// The value of `rule` and of every named line of it for the record `cells`, as `pol trace`
-/// computes them: `(result, [(line, value)])`.
-fn explain(m: &Module, sources: &[SourceFile], rule: crate::check::RuleId, date: i64, cells: &[i64]) -> (String, Vec<(String, String)>) {
+/// The value of `rule` and of every named line of it for each record of `records`, as `pol
+/// trace` computes them: `(result, [(line, value)])` per record (the rule lowered once).
+fn explain(
+    m: &Module,
+    sources: &[SourceFile],
+    rule: crate::check::RuleId,
+    date: i64,
+    records: &[Vec<i64>],
+) -> Vec<(String, Vec<(String, String)>)> {
     let name = &m.rule(rule).name;
-    let Ok(p) = lower::lower_program(m, sources, name, &[rule], Some(date)) else { return (String::new(), Vec::new()) };
-    let Some(out) = p.outputs.first() else { return (String::new(), Vec::new()) };
-    let mut trace = Vec::new();
-    let value = match interp::trace_output(&p, out, cells, &mut trace) {
-        // The output cell: Decimal results are scaled to their column's places.
-        Ok(Const::I(cell)) => {
-            let exact = match out.ty {
-                ScalarTy::Decimal { scale } => Const::N(Frac::new(cell as i128, 10i128.pow(scale))),
-                _ => Const::I(cell),
-            };
-            crate::values::format_value(m, exact, m.rule(rule).ret)
-        }
-        Ok(c) => crate::values::format_value(m, c, m.rule(rule).ret),
-        Err(f) => format!("no result ({})", f.kind.describe()),
+    let lowered = lower::lower_program(m, sources, name, &[rule], Some(date)).ok();
+    let Some((p, out)) = lowered.as_ref().and_then(|p| Some((p, p.outputs.first()?))) else {
+        return records.iter().map(|_| (String::new(), Vec::new())).collect();
     };
-    let lines = trace
+    records
         .iter()
-        .map(|e| (format!("{} (line {})", e.info.name, e.info.line), crate::values::format_scalar(m, e.value, &e.info.ty)))
-        .collect();
-    (value, lines)
+        .map(|cells| {
+            let mut trace = Vec::new();
+            let value = match interp::trace_output(p, out, cells, &mut trace) {
+                // The output cell: Decimal results are scaled to their column's places.
+                Ok(Const::I(cell)) => {
+                    let exact = match out.ty {
+                        ScalarTy::Decimal { scale } => Const::N(Frac::new(cell as i128, 10i128.pow(scale))),
+                        _ => Const::I(cell),
+                    };
+                    crate::values::format_value(m, exact, m.rule(rule).ret)
+                }
+                Ok(c) => crate::values::format_value(m, c, m.rule(rule).ret),
+                Err(f) => format!("no result ({})", f.kind.describe()),
+            };
+            let lines = trace
+                .iter()
+                .map(|e| (format!("{} (line {})", e.info.name, e.info.line), crate::values::format_scalar(m, e.value, &e.info.ty)))
+                .collect();
+            (value, lines)
+        })
+        .collect()
 }
 
 /// At most this many named lines are listed in a counter-example.
@@ -639,7 +652,7 @@ fn verdict_diagnostic(
     match verdict {
         Verdict::Proven => None,
         Verdict::Refuted { records } if records.len() == 1 => {
-            let (value, lines) = explain(m, sources, rule, date, &records[0]);
+            let (value, lines) = explain(m, sources, rule, date, &records).into_iter().next().unwrap_or_default();
             let mut d = Diagnostic::new(
                 &codes::REQUIREMENT_REFUTED,
                 format!("`{}` breaks `{text}` on {on}", slot.name),
@@ -655,8 +668,9 @@ fn verdict_diagnostic(
             Some(d)
         }
         Verdict::Refuted { records } => {
-            let (va, la) = explain(m, sources, rule, date, &records[0]);
-            let (vb, lb) = explain(m, sources, rule, date, &records[1]);
+            let mut explained = explain(m, sources, rule, date, &records).into_iter();
+            let (va, la) = explained.next().unwrap_or_default();
+            let (vb, lb) = explained.next().unwrap_or_default();
             let moved = req.monotone.as_ref().map(|mono| {
                 let i = input_index(m, rule, mono.param, mono.field);
                 program.inputs.get(i).map(|x| x.name.clone()).unwrap_or_default()

@@ -21,7 +21,7 @@
 //! units, so the same files always get the same answer.
 
 use super::prove::{Budget, Verdict, initial_box};
-use super::smt_num::Q;
+use super::smt_num::{Q, compare_ints};
 use crate::calendar;
 use crate::exact::{Frac, RoundMode};
 use crate::interp;
@@ -70,7 +70,7 @@ fn int(i: i64) -> Int {
 }
 
 fn in_i64(t: &Int) -> Bool {
-    Bool::and(&[t.ge(int(i64::MIN)), t.le(int(i64::MAX))])
+    between(t, i64::MIN, i64::MAX)
 }
 
 fn between(t: &Int, lo: i64, hi: i64) -> Bool {
@@ -176,10 +176,10 @@ impl<'p> Encoder<'p> {
     }
 
     /// The domain constraints of every copy (inclusive integer bounds per input).
-    fn domains(&self, domain: &[(i128, i128)]) -> Vec<Bool> {
+    fn domains(&self) -> Vec<Bool> {
         let mut out = Vec::new();
         for copy in &self.copies {
-            for (x, (lo, hi)) in copy.iter().zip(domain) {
+            for (x, (lo, hi)) in copy.iter().zip(&self.domain) {
                 out.push(x.ge(Int::from_i128(*lo)));
                 out.push(x.le(Int::from_i128(*hi)));
             }
@@ -199,19 +199,10 @@ impl<'p> Encoder<'p> {
         &self.copies[c][i]
     }
 
-    /// Decides whether `violation` can hold for inputs in `domain` where every encoded copy in
-    /// `oks` evaluates without a fault, with one of Z3's solvers; `rlimit` bounds its work and
-    /// `blocked` lists models already set aside.
-    #[allow(clippy::too_many_arguments)]
-    fn decide(
-        &self,
-        strategy: Strategy,
-        domain: &[(i128, i128)],
-        oks: &[&Encoded],
-        violation: &Bool,
-        blocked: &[Vec<Vec<i64>>],
-        rlimit: u32,
-    ) -> (Answer, u64) {
+    /// Decides whether `violation` can hold for inputs in the domain where every encoded copy
+    /// in `oks` evaluates without a fault, with one of Z3's solvers; `rlimit` bounds its work
+    /// and `blocked` lists models already set aside.
+    fn decide(&self, strategy: Strategy, oks: &[&Encoded], violation: &Bool, blocked: &[Vec<Vec<i64>>], rlimit: u32) -> (Answer, u64) {
         let solver = match strategy {
             Strategy::SmtCore => z3::Tactic::new("smt").solver(),
             Strategy::Default => Solver::new(),
@@ -219,7 +210,7 @@ impl<'p> Encoder<'p> {
         let mut params = Params::new();
         params.set_u32("rlimit", rlimit);
         solver.set_params(&params);
-        for b in self.domains(domain) {
+        for b in self.domains() {
             solver.assert(&b);
         }
         for d in &self.defs {
@@ -528,7 +519,7 @@ impl Cx<'_, '_> {
                         if divisor.is_none() && self.enc.hard.len() < 4 {
                             self.enc.hard.push("a division by an amount that depends on the record".into());
                         }
-                        let nonzero = Q::compare(&y, &Q::integer(int(0)), |p, q| p.ne(q), |p, q| p.ne(q));
+                        let nonzero = Q::compare(CmpOp::Ne, &y, &Q::integer(int(0)));
                         (Q::div(&x, &y, divisor), nonzero)
                     }
                     // The interpreter faults on a remainder of fractions (never lowered).
@@ -551,28 +542,8 @@ impl Cx<'_, '_> {
                 let (x, okx) = self.expr(a);
                 let (y, oky) = self.expr(b);
                 let v = match repr {
-                    Repr::I64 => {
-                        let (x, y) = (x.int(), y.int());
-                        match op {
-                            CmpOp::Eq => x.eq(&y),
-                            CmpOp::Ne => x.ne(&y),
-                            CmpOp::Lt => x.lt(&y),
-                            CmpOp::Le => x.le(&y),
-                            CmpOp::Gt => x.gt(&y),
-                            CmpOp::Ge => x.ge(&y),
-                        }
-                    }
-                    Repr::Num => {
-                        let (x, y) = (x.num(), y.num());
-                        match op {
-                            CmpOp::Eq => Q::compare(&x, &y, |p, q| p.eq(q), |p, q| p.eq(q)),
-                            CmpOp::Ne => Q::compare(&x, &y, |p, q| p.ne(q), |p, q| p.ne(q)),
-                            CmpOp::Lt => Q::compare(&x, &y, |p, q| p.lt(q), |p, q| p.lt(q)),
-                            CmpOp::Le => Q::compare(&x, &y, |p, q| p.le(q), |p, q| p.le(q)),
-                            CmpOp::Gt => Q::compare(&x, &y, |p, q| p.gt(q), |p, q| p.gt(q)),
-                            CmpOp::Ge => Q::compare(&x, &y, |p, q| p.ge(q), |p, q| p.ge(q)),
-                        }
-                    }
+                    Repr::I64 => compare_ints(*op, &x.int(), &y.int()),
+                    Repr::Num => Q::compare(*op, &x.num(), &y.num()),
                 };
                 (T::B(v), Bool::and(&[okx, oky]))
             }
@@ -584,16 +555,12 @@ impl Cx<'_, '_> {
                 match repr {
                     Repr::I64 => {
                         let (x, y) = (x.int(), y.int());
-                        let pick_b = if *max { y.gt(&x) } else { y.lt(&x) };
+                        let pick_b = compare_ints(if *max { CmpOp::Gt } else { CmpOp::Lt }, &y, &x);
                         (T::I(pick_b.ite(&y, &x)), ok)
                     }
                     Repr::Num => {
                         let (x, y) = (x.num(), y.num());
-                        let pick_b = if *max {
-                            Q::compare(&y, &x, |p, q| p.gt(q), |p, q| p.gt(q))
-                        } else {
-                            Q::compare(&y, &x, |p, q| p.lt(q), |p, q| p.lt(q))
-                        };
+                        let pick_b = Q::compare(if *max { CmpOp::Gt } else { CmpOp::Lt }, &y, &x);
                         (T::N(Q::ite(&pick_b, &y, &x)), ok)
                     }
                 }
@@ -713,7 +680,7 @@ fn solve(attempts: &[Attempt], budget: &Budget, confirm: impl Fn(&[Vec<i64>]) ->
         let mut left = limit;
         for (i, at) in attempts.iter().enumerate() {
             let units = if i + 1 == attempts.len() { left } else { (limit / 20).saturating_mul(at.share).min(left) };
-            let (answer, used) = at.enc.decide(at.strategy, &initial_box(at.enc.program), &at.oks, &at.violation, &blocked, units);
+            let (answer, used) = at.enc.decide(at.strategy, &at.oks, &at.violation, &blocked, units);
             budget.spend(used);
             left = left.saturating_sub(used.min(u64::from(u32::MAX)) as u32);
             match answer {
@@ -759,12 +726,7 @@ fn monotone_violation(enc: &mut Encoder, out: &Output, input: usize, nondecreasi
     let mut conds: Vec<Bool> = (0..enc.program.inputs.len())
         .map(|j| if j == input { enc.input(0, j).lt(enc.input(1, j)) } else { enc.input(0, j).eq(enc.input(1, j)) })
         .collect();
-    let (x, y) = (a.num(), b.num());
-    conds.push(if nondecreasing {
-        Q::compare(&x, &y, |p, q| p.gt(q), |p, q| p.gt(q))
-    } else {
-        Q::compare(&x, &y, |p, q| p.lt(q), |p, q| p.lt(q))
-    });
+    conds.push(Q::compare(if nondecreasing { CmpOp::Gt } else { CmpOp::Lt }, &a.num(), &b.num()));
     (a, b, Bool::and(&conds))
 }
 

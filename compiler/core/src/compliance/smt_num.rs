@@ -6,6 +6,7 @@
 //! denominator beyond 128 bits) makes a term a real.
 
 use crate::exact::{Frac, RoundMode};
+use crate::ir::CmpOp;
 use z3::ast::{Bool, Int, Real};
 
 /// An exact rational term.
@@ -107,11 +108,21 @@ impl Q {
         }
     }
 
-    /// `a < b`, `a == b`, … by `f` on integers when both are scaled, on reals otherwise.
-    pub(super) fn compare(a: &Q, b: &Q, ints: impl Fn(&Int, &Int) -> Bool, reals: impl Fn(&Real, &Real) -> Bool) -> Bool {
+    /// `a op b`: on integers over one denominator when both are scaled, on reals otherwise.
+    pub(super) fn compare(op: CmpOp, a: &Q, b: &Q) -> Bool {
         match Q::align(a, b) {
-            Some((x, y, _)) => ints(&x, &y),
-            None => reals(&a.real(), &b.real()),
+            Some((x, y, _)) => compare_ints(op, &x, &y),
+            None => {
+                let (x, y) = (a.real(), b.real());
+                match op {
+                    CmpOp::Eq => x.eq(&y),
+                    CmpOp::Ne => x.ne(&y),
+                    CmpOp::Lt => x.lt(&y),
+                    CmpOp::Le => x.le(&y),
+                    CmpOp::Gt => x.gt(&y),
+                    CmpOp::Ge => x.ge(&y),
+                }
+            }
         }
     }
 
@@ -129,6 +140,18 @@ impl Q {
             Q::Scaled(n, d) => round_scaled(n, *d, mode),
             Q::Real(x) => round_real(x, mode),
         }
+    }
+}
+
+/// `x op y` on integers.
+pub(super) fn compare_ints(op: CmpOp, x: &Int, y: &Int) -> Bool {
+    match op {
+        CmpOp::Eq => x.eq(y),
+        CmpOp::Ne => x.ne(y),
+        CmpOp::Lt => x.lt(y),
+        CmpOp::Le => x.le(y),
+        CmpOp::Gt => x.gt(y),
+        CmpOp::Ge => x.ge(y),
     }
 }
 
