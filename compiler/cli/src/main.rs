@@ -64,7 +64,7 @@ enum Command {
         /// The `.pol` file to parse.
         file: PathBuf,
     },
-    /// Print the IR of a file's rules (a scheme's slots by default) at an as-of date.
+    /// Print the IR of a file's rules (a scheme's framework outputs by default) at an as-of date.
     Ir {
         /// The `.pol` file to lower.
         file: PathBuf,
@@ -81,7 +81,7 @@ enum Command {
         #[arg(long)]
         framework: Option<PathBuf>,
     },
-    /// Recalculate a population: evaluate a scheme's slots (or --rule) over a Parquet/CSV file.
+    /// Recalculate a population: evaluate a scheme's framework outputs (its locked rules and slots over one record; or --rule) over a Parquet/CSV file.
     Run(run::RunArgs),
     /// Write a deterministic synthetic population of a record type.
     Gen(run::GenArgs),

@@ -14,15 +14,28 @@ use pol_core::lower;
 use std::fmt::Write;
 use std::process::ExitCode;
 
-/// The rules a run evaluates: the named ones, else a scheme's slots, else every rule of the
-/// main file that takes exactly one record.
+/// The rules a run evaluates: the named ones, else a scheme's framework outputs (locked rules,
+/// then slots, over one record), else every rule of the main file that takes exactly one record.
 pub fn entry_rules(loaded: &Loaded, names: &[String]) -> Result<Vec<RuleId>, UsageError> {
     let m = &loaded.module;
     if !names.is_empty() {
         return names.iter().map(|n| m.lookup_rule(n).ok_or_else(|| UsageError(format!("no rule named `{n}`")))).collect();
     }
     if loaded.is_scheme() {
-        return Ok(m.slots.iter().filter_map(|s| m.lookup_rule(&s.name)).collect());
+        // The framework's outputs: its locked rules over one record (the national formula's
+        // results), then the slots over that record (the province's parts of it). A slot
+        // without a record (an amount the same for everyone) is not a column.
+        let over_record = |r: RuleId| {
+            let info = m.rule(r);
+            info.locals.first().map(|l| l.ty).filter(|t| info.params == 1 && matches!(t, Ty::Record(_)))
+        };
+        let locked = (0..m.rules.len() as u32).map(RuleId).filter(|r| m.rule(*r).locked);
+        let slots = m.slots.iter().filter_map(|s| m.lookup_rule(&s.name));
+        let rules: Vec<RuleId> = locked.chain(slots).filter(|r| over_record(*r).is_some()).collect();
+        let Some(ty) = rules.first().and_then(|r| over_record(*r)) else {
+            return Ok(m.slots.iter().filter_map(|s| m.lookup_rule(&s.name)).collect());
+        };
+        return Ok(rules.into_iter().filter(|r| over_record(*r) == Some(ty)).collect());
     }
     let main = m.main_file();
     let rules: Vec<RuleId> = m

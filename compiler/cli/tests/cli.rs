@@ -203,17 +203,19 @@ fn trace_is_an_audit_sheet_naming_files_parameters_inputs_and_exact_values() {
     assert!(t.contains("as of 2024-01-01") && t.contains("policies/national/pension_adjustment.pol"), "{t}");
     // Every step names its file and line; 3000 yuan × 1.16 % is 34.8 exactly, so nothing is
     // rounded away.
-    let step = sheet_line(&t, &format!("{GUANGDONG}:25"), "水平部分");
-    assert!(step.contains("34.80 yuan  (exact 34.8)") && step.contains("(pension_adjustment)"), "{step}");
-    assert!(sheet_line(&t, &format!("{GUANGDONG}:15"), "满年数").contains("(年限挂钩)"), "{t}");
+    let step = sheet_line(&t, &format!("{GUANGDONG}:32"), "水平部分");
+    assert!(step.contains("34.80 yuan  (exact 34.8)") && step.contains("(挂钩调整)"), "{step}");
+    assert!(sheet_line(&t, &format!("{GUANGDONG}:22"), "计算年数").contains("(年限挂钩)"), "{t}");
+    // The framework's locked total is a step of the sheet too, in the framework's file.
+    assert!(sheet_line(&t, "policies/national/pension_adjustment.pol:", "基本调整额").contains("104.80 yuan"), "{t}");
     // The parameters in force, with their values, where they are written, and their citations.
     let p = sheet_line(&t, "定额 ", "30.00 yuan");
     assert!(
-        p.contains("undated") && p.contains(&format!("{GUANGDONG}:8")) && p.contains("[粤人社规〔2024〕12号 定额调整：每人每月30元]"),
+        p.contains("undated") && p.contains(&format!("{GUANGDONG}:12")) && p.contains("[粤人社规〔2024〕12号 定额调整：每人每月30元]"),
         "{p}"
     );
     let p = sheet_line(&t, "挂钩比例", "1.16%");
-    assert!(p.contains(&format!("{GUANGDONG}:9")) && p.contains("[挂钩调整：本人调整前基本养老金的1.16%]"), "{p}");
+    assert!(p.contains(&format!("{GUANGDONG}:13")) && p.contains("[挂钩调整：本人调整前基本养老金的1.16%]"), "{p}");
     // The inputs the rule reads, with their values; sex and hukou are not among them.
     let inputs = t.split("inputs read").nth(1).and_then(|s| s.split("\n\n").next()).expect("an inputs section");
     assert!(inputs.contains("monthly_pension") && inputs.contains("3000.00 yuan") && inputs.contains("contribution"), "{inputs}");
@@ -237,7 +239,7 @@ fn trace_is_an_audit_sheet_naming_files_parameters_inputs_and_exact_values() {
         (step["value"].as_str(), step["exact"].as_str(), step["file"].as_str()),
         (Some("34.80 yuan"), Some("34.8"), Some(GUANGDONG))
     );
-    assert_eq!((step["line"].as_u64(), &step["rounded"]), (Some(25), &serde_json::Value::Null));
+    assert_eq!((step["line"].as_u64(), &step["rounded"]), (Some(32), &serde_json::Value::Null));
     let p = find("parameters", "挂钩比例");
     assert_eq!((p["value"].as_str(), p["cite"].as_str()), (Some("1.16%"), Some("挂钩调整：本人调整前基本养老金的1.16%")));
     assert_eq!(find("inputs", "monthly_pension")["value"], "3000.00 yuan");

@@ -297,6 +297,29 @@ impl<'a> Checker<'a> {
         slot.aggregates = aggregates;
     }
 
+    /// A locked rule's `require` and `aggregate` clauses, checked like a slot's with `result`
+    /// bound to the rule's value. Only locked rules carry them (the grammar), and only a
+    /// framework locks a rule (C0112).
+    pub(super) fn define_rule_bounds(&mut self, r: &ast::RuleDef) {
+        if r.requires.is_empty() && r.aggregates.is_empty() {
+            return;
+        }
+        let Some(id) = self.m.lookup_rule(&r.name.name).filter(|id| self.m.rule(*id).loc.file == self.file) else { return };
+        let info = self.m.rule(id);
+        let params: Vec<LocalInfo> = info.locals[..info.params].to_vec();
+        let (ret, cite, loc) = (info.ret, info.cite.clone(), info.loc);
+        self.locals = params.clone();
+        self.scope = params.iter().enumerate().map(|(i, l)| (l.name.clone(), i as u32)).collect();
+        let result_local = self.locals.len() as u32;
+        self.locals.push(LocalInfo { name: "result".into(), ty: ret, span: r.name.span });
+        self.scope.push(("result".into(), result_local));
+        let requires = r.requires.iter().map(|q| self.requirement(q)).collect();
+        let aggregates = r.aggregates.iter().map(|a| self.aggregate(a)).collect();
+        self.locals.clear();
+        self.scope.clear();
+        self.m.locked_bounds.push(SlotInfo { name: r.name.name.clone(), params, ret, may_use: None, requires, aggregates, cite, loc });
+    }
+
     pub(super) fn may_use_error(&mut self, span: Span) {
         self.error(Diagnostic::new(&codes::TYPE_MISMATCH, "`may use` lists parameters or their fields", span, "expected `r` or `r.field`"));
     }

@@ -166,6 +166,7 @@ impl<'a> Checker<'a> {
         for item in &file.items {
             match item {
                 Item::Slot(s) => self.define_slot(s),
+                Item::Rule(r) => self.define_rule_bounds(r),
                 Item::LocalParam(p) => self.check_local_param_bounds(p),
                 Item::Test(t) => self.define_test(t),
                 _ => {}
@@ -474,7 +475,7 @@ impl<'a> Checker<'a> {
             rule.lets.iter_mut().for_each(|l| l.value.walk_mut(&mut relink));
             rule.result.walk_mut(&mut relink);
         }
-        for slot in &mut self.m.slots {
+        for slot in self.m.slots.iter_mut().chain(&mut self.m.locked_bounds) {
             slot.requires.iter_mut().for_each(|r| r.cond.walk_mut(&mut relink));
         }
         for p in &mut self.m.params {

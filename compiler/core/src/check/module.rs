@@ -243,6 +243,10 @@ pub struct Module {
     pub tables: Vec<TableInfo>,
     pub rules: Vec<RuleInfo>,
     pub slots: Vec<SlotInfo>,
+    /// The bounds a framework puts on its locked rules (compositions of slots): one entry per
+    /// locked rule with `require`/`aggregate` clauses, named after the rule, shaped like a slot
+    /// (`result` is the rule's value; no `may use`).
+    pub locked_bounds: Vec<SlotInfo>,
     pub tests: Vec<TestInfo>,
     pub names: HashMap<String, Symbol>,
 }

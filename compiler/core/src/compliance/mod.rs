@@ -271,6 +271,58 @@ pub fn implemented_slots(m: &Module) -> impl Iterator<Item = (&crate::check::Slo
     m.slots.iter().filter_map(|s| m.lookup_rule(&s.name).filter(|r| has_slot_signature(m, s, *r)).map(|r| (s, r)))
 }
 
+/// Every bounded rule with its bounds: each implemented slot with the scheme's rule, then, in a
+/// scheme, each locked rule with requirements whose slots are all implemented (a composition
+/// with a missing slot cannot be evaluated; the missing slot is reported on its own).
+pub fn bounded_rules(m: &Module) -> impl Iterator<Item = (&crate::check::SlotInfo, RuleId)> {
+    let scheme = is_scheme(m);
+    let locked = m.locked_bounds.iter().filter_map(move |b| {
+        let r = m.lookup_rule(&b.name)?;
+        (scheme && m.rule(r).locked && fully_linked(m, r)).then_some((b, r))
+    });
+    implemented_slots(m).chain(locked)
+}
+
+/// Whether every slot a rule reaches is linked to a scheme's rule.
+fn fully_linked(m: &Module, rule: RuleId) -> bool {
+    reachable_rules(m, &[rule]).iter().all(|r| {
+        let info = m.rule(RuleId(*r));
+        let mut linked = true;
+        let mut visit = |e: &TExpr| linked &= !matches!(e.kind, TKind::SlotCall(..));
+        info.lets.iter().for_each(|l| l.value.walk(&mut visit));
+        info.result.walk(&mut visit);
+        linked
+    })
+}
+
+/// Where a bounded rule's diagnostic points in the scheme: the rule itself when the scheme
+/// wrote it, else (a framework's locked rule) the first of the scheme's rules it calls, in the
+/// order its body calls them, else the scheme's header.
+pub fn scheme_anchor(m: &Module, rule: RuleId) -> crate::span::Span {
+    let main = m.main_file();
+    let mut seen = BTreeSet::new();
+    let mut stack = vec![rule];
+    while let Some(r) = stack.pop() {
+        if !seen.insert(r.0) {
+            continue;
+        }
+        let info = m.rule(r);
+        if info.loc.file == main {
+            return info.head;
+        }
+        let mut calls = Vec::new();
+        let mut visit = |e: &TExpr| {
+            if let TKind::Call(c, _) = &e.kind {
+                calls.push(*c);
+            }
+        };
+        info.lets.iter().for_each(|l| l.value.walk(&mut visit));
+        info.result.walk(&mut visit);
+        stack.extend(calls.into_iter().rev());
+    }
+    m.files.get(main.0 as usize).map(|f| f.header).unwrap_or(m.rule(rule).head)
+}
+
 /// Whether a rule has a slot's signature: the same parameter types and the same result type
 /// (an amount without a period takes the slot's period).
 pub fn has_slot_signature(m: &Module, slot: &crate::check::SlotInfo, rule: RuleId) -> bool {
@@ -288,7 +340,7 @@ pub fn has_slot_signature(m: &Module, slot: &crate::check::SlotInfo, rule: RuleI
 pub fn guarded_outputs(m: &Module, entries: &[RuleId]) -> Vec<RuleId> {
     let reachable = reachable_rules(m, entries);
     let mut out = entries.to_vec();
-    for (slot, rule) in implemented_slots(m) {
+    for (slot, rule) in bounded_rules(m) {
         if !slot.aggregates.is_empty() && reachable.contains(&rule.0) && !out.contains(&rule) {
             out.push(rule);
         }

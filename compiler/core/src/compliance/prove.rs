@@ -633,10 +633,13 @@ fn verdict_diagnostic(
     date: i64,
     verdict: Verdict,
 ) -> Option<Diagnostic> {
-    let info = m.rule(rule);
+    let head = super::scheme_anchor(m, rule);
     let text = super::clause_text(sources, slot.loc.file, req.span);
     let text = text.trim();
-    let fref = framework_ref(m, sources, slot.loc.file, req.span, req.cite.as_ref().or(slot.cite.as_ref()));
+    let mut fref = framework_ref(m, sources, slot.loc.file, req.span, req.cite.as_ref().or(slot.cite.as_ref()));
+    if m.rule(rule).locked {
+        fref.push_str(&format!("; `{}` is the framework's locked rule, computed from this scheme's slots", slot.name));
+    }
     let on = calendar::format_date(date);
     let record_name = slot.params.iter().find_map(|p| match p.ty {
         Ty::Record(r) => Some(m.records[r.0 as usize].name.clone()),
@@ -656,11 +659,15 @@ fn verdict_diagnostic(
             let mut d = Diagnostic::new(
                 &codes::REQUIREMENT_REFUTED,
                 format!("`{}` breaks `{text}` on {on}", slot.name),
-                info.head,
+                head,
                 format!("gives {value} for the record below"),
             )
             .with_note(fref)
-            .with_note(format!("counter-example: {}", literal(&records[0])));
+            .with_note(if program.inputs.is_empty() {
+                "the value reads no record: it is the same for every record".to_string()
+            } else {
+                format!("counter-example: {}", literal(&records[0]))
+            });
             if !lines.is_empty() {
                 let shown: Vec<String> = lines.iter().take(MAX_LINES).map(|(l, v)| format!("  {l} = {v}")).collect();
                 d = d.with_note(format!("how `{}` computes it:\n{}", slot.name, shown.join("\n")));
@@ -679,7 +686,7 @@ fn verdict_diagnostic(
             let mut d = Diagnostic::new(
                 &codes::REQUIREMENT_REFUTED,
                 format!("`{}` breaks `{text}` on {on}", slot.name),
-                info.head,
+                head,
                 format!("gives {va} for the first record and {vb} for the second, which differ only in `{moved}`"),
             )
             .with_note(fref)
@@ -707,7 +714,7 @@ fn verdict_diagnostic(
                 Diagnostic::new(
                     &codes::REQUIREMENT_UNPROVEN,
                     format!("cannot decide whether `{}` meets `{text}` on {on}", slot.name),
-                    info.head,
+                    head,
                     why,
                 )
                 .with_note(fref)
@@ -715,14 +722,9 @@ fn verdict_diagnostic(
             )
         }
         Verdict::Internal { why } => Some(
-            Diagnostic::new(
-                &codes::INTERNAL,
-                format!("internal error deciding whether `{}` meets `{text}` on {on}", slot.name),
-                info.head,
-                why,
-            )
-            .with_note(fref)
-            .with_help("the scheme is not accepted; please report this with the scheme and its framework"),
+            Diagnostic::new(&codes::INTERNAL, format!("internal error deciding whether `{}` meets `{text}` on {on}", slot.name), head, why)
+                .with_note(fref)
+                .with_help("the scheme is not accepted; please report this with the scheme and its framework"),
         ),
     }
 }
@@ -731,8 +733,8 @@ fn verdict_diagnostic(
 /// in `dates` (the scheme's proof dates).
 pub fn check_requirements(m: &Module, sources: &[SourceFile], budget: &Budget, dates: &[i64]) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
-    for (slot, rule) in super::implemented_slots(m) {
-        let info = m.rule(rule);
+    for (slot, rule) in super::bounded_rules(m) {
+        let head = super::scheme_anchor(m, rule);
         for req in &slot.requires {
             let mut shared = Shared::default();
             for &date in dates {
@@ -747,7 +749,7 @@ pub fn check_requirements(m: &Module, sources: &[SourceFile], budget: &Budget, d
                             Diagnostic::new(
                                 &codes::REQUIREMENT_UNPROVEN,
                                 format!("cannot evaluate `{}` for `{}` on {}", slot.name, text.trim(), calendar::format_date(date)),
-                                info.head,
+                                head,
                                 why,
                             )
                             .with_note(framework_ref(m, sources, slot.loc.file, req.span, req.cite.as_ref().or(slot.cite.as_ref())))
@@ -780,8 +782,8 @@ pub fn check_aggregates_statically(m: &Module, sources: &[SourceFile], budget: &
     use crate::check::{TExpr, TKind};
     use crate::syntax::ast::{AggOp, BinOp};
     let mut diags = Vec::new();
-    for (slot, rule) in super::implemented_slots(m) {
-        let info = m.rule(rule);
+    for (slot, rule) in super::bounded_rules(m) {
+        let head = super::scheme_anchor(m, rule);
         for agg in &slot.aggregates {
             let side = |t: &crate::check::AggTermInfo| -> TExpr {
                 match &t.factor {
@@ -813,7 +815,7 @@ pub fn check_aggregates_statically(m: &Module, sources: &[SourceFile], budget: &
                         Diagnostic::new(
                             &codes::AGGREGATE_BROKEN,
                             format!("`{}` breaks `{text}` for every population on {}", slot.name, calendar::format_date(date)),
-                            info.head,
+                            head,
                             "every record's value alone exceeds its share of the aggregate limit",
                         )
                         .with_note(framework_ref(m, sources, slot.loc.file, agg.span, agg.cite.as_ref().or(slot.cite.as_ref())))

@@ -204,6 +204,9 @@ pub struct RuleDef {
     pub ret: Option<TypeRef>,
     pub cite: Option<Cite>,
     pub body: Body,
+    /// A locked rule's requirements and aggregates (a framework's bounds on a composition).
+    pub requires: Vec<Requirement>,
+    pub aggregates: Vec<Aggregate>,
     pub span: Span,
 }
 

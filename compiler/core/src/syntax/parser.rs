@@ -535,9 +535,13 @@ impl Builder {
         let mut ret = None;
         let mut cite = None;
         let mut body = None;
+        let mut requires = Vec::new();
+        let mut aggregates = Vec::new();
         for c in p.into_inner() {
             match c.as_rule() {
                 Rule::locked => locked = true,
+                Rule::requirement => requires.push(self.requirement(c)),
+                Rule::aggregate => aggregates.push(self.aggregate(c)),
                 Rule::ident => name = ident(c),
                 Rule::params => params = self.params(c),
                 Rule::type_ref => ret = Some(self.type_ref(c)),
@@ -547,7 +551,7 @@ impl Builder {
             }
         }
         let body = body.unwrap_or_else(|| Body { lets: Vec::new(), result: self.missing(span, "a rule body") });
-        RuleDef { locked, name, params, ret, cite, body, span }
+        RuleDef { locked, name, params, ret, cite, body, requires, aggregates, span }
     }
 
     fn body(&mut self, p: P) -> Body {
@@ -607,28 +611,30 @@ impl Builder {
                         may_use.push(self.expr(e));
                     }
                 }
-                Rule::requirement => {
-                    let rspan = span_of(&c);
-                    let mut cond = None;
-                    let mut rcite = None;
-                    let mut monotone = None;
-                    for d in c.into_inner() {
-                        match d.as_rule() {
-                            Rule::expr => cond = Some(self.expr(d)),
-                            Rule::cite => rcite = Some(self.cite(d)),
-                            Rule::monotone => monotone = Some(self.monotone(d)),
-                            _ => {}
-                        }
-                    }
-                    let cond = cond.unwrap_or_else(|| self.missing(rspan, "an expression"));
-                    requires.push(Requirement { cond, monotone, cite: rcite, span: rspan });
-                }
+                Rule::requirement => requires.push(self.requirement(c)),
                 Rule::aggregate => aggregates.push(self.aggregate(c)),
                 _ => {}
             }
         }
         let ret = ret.unwrap_or_else(|| TypeRef { name: name.clone(), period: None, span });
         SlotDef { name, params, ret, cite, may_use, requires, aggregates, span }
+    }
+
+    fn requirement(&mut self, p: P) -> Requirement {
+        let span = span_of(&p);
+        let mut cond = None;
+        let mut cite = None;
+        let mut monotone = None;
+        for d in p.into_inner() {
+            match d.as_rule() {
+                Rule::expr => cond = Some(self.expr(d)),
+                Rule::cite => cite = Some(self.cite(d)),
+                Rule::monotone => monotone = Some(self.monotone(d)),
+                _ => {}
+            }
+        }
+        let cond = cond.unwrap_or_else(|| self.missing(span, "an expression"));
+        Requirement { cond, monotone, cite, span }
     }
 
     fn monotone(&mut self, p: P) -> Monotone {
