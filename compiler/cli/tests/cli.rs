@@ -382,3 +382,71 @@ fn choosing_the_output_rule_never_skips_a_national_aggregate() {
     let header = csv.lines().next().unwrap_or_default();
     assert!(header.contains("new_pension") && header.contains("pension_adjustment"), "{header}");
 }
+
+/// A scheme's local field (Beijing's 建设征地农转工) is an input column like the framework's
+/// fields: read from the file, required in it, and reaching the linked part.
+#[test]
+fn a_schemes_local_field_is_an_input_column() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let header = "person_id,birth_date,contribution,monthly_pension,hardship_class,military_cadre,sex,hukou,local_average_pension";
+    let row = "1958-01-01,144,3000.00,0,false,Male,Rural,3800.00";
+    let input = dir.path().join("in.csv");
+    let high = "1958-01-01,144,9000.00,0,false,Male,Rural,3800.00";
+    std::fs::write(&input, format!("{header},建设征地农转工\n1,{row},true\n2,{row},false\n3,{high},false\n")).expect("write");
+    let out = dir.path().join("out.csv");
+    let scheme = "policies/provinces/beijing/pension_adjustment_2024.pol";
+    let o = pol(&["run", scheme, "--input", input.to_str().unwrap(), "--output", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&out).expect("output");
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("person_id,pension_adjustment,new_pension,挂钩调整,倾斜调整"));
+    // 12 years: a flat 36 yuan for a 建设征地农转工 retiree, 12 × 2.4 yuan otherwise; 30 + 30 besides.
+    assert_eq!(lines.next(), Some("1,96.00,3096.00,66.00,0.00"));
+    assert_eq!(lines.next(), Some("2,88.80,3088.80,58.80,0.00"));
+    assert_eq!(lines.next(), Some("3,73.80,9073.80,43.80,0.00"));
+    // Without the column, the run is refused and names it.
+    std::fs::write(&input, format!("{header}\n1,{row}\n")).expect("write");
+    let o = pol(&["run", scheme, "--input", input.to_str().unwrap(), "--output", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("建设征地农转工"), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// A filed add-on: left out it is zero; defined with its approval document it is checked against
+/// its own caps and counted in the national total.
+#[test]
+fn a_filed_add_on_is_accepted_with_its_document_and_counted_in_the_total() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let scheme = dir.path().join("addon.pol");
+    std::fs::write(
+        &scheme,
+        r#"scheme addon_2024 "示例省2024年调整（含经批准的地方增发）" implements pension_adjustment version 2024
+  effective 2024-01-01 cite "示例"
+
+rule 定额调整() -> Money/month cite "示例" = 30 yuan
+rule 挂钩调整(r: Retiree) -> Money/month cite "示例" = r.monthly_pension * 1%
+rule 倾斜调整(r: Retiree) -> Money/month cite "示例" = 0 yuan
+rule 地方增发(r: Retiree) -> Money/month filed "示例人社函〔2024〕8号" cite "示例：艰苦边远地区每人每月增发10元"
+  = if r.hardship_class > 0 then 10 yuan else 0 yuan
+
+test "增发计入调整额" {
+  let r = Retiree { person_id: 1, birth_date: 1955-03-01, contribution: 30 years, monthly_pension: 3000 yuan,
+    hardship_class: 2, military_cadre: false, sex: Sex.Female, hukou: Hukou.Urban, local_average_pension: 3800 yuan }
+  地方增发(r) == 10 yuan
+  pension_adjustment(r) == 70 yuan
+}
+"#,
+    )
+    .expect("write");
+    let fw = repo().join("policies/national/pension_adjustment.pol");
+    let (fw, scheme) = (fw.to_str().unwrap(), scheme.to_str().unwrap());
+    let o = pol(&["check", "--framework", fw, scheme]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), String::from_utf8_lossy(&o.stderr));
+    let o = pol(&["test", "--framework", fw, scheme]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    // Without the document the same add-on is a local small policy.
+    let text = std::fs::read_to_string(scheme).expect("read");
+    std::fs::write(scheme, text.replace(r#" filed "示例人社函〔2024〕8号""#, "")).expect("write");
+    let o = pol(&["check", "--framework", fw, scheme]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("C0115") || String::from_utf8_lossy(&o.stderr).contains("C0115"), "{}", stdout(&o));
+}

@@ -68,6 +68,15 @@ a look-alike of a framework rule or parameter and be read as using the national 
 Example: `param 过渡<U+200D>系数 = 5%`.
 Use instead: retype the name without the invisible character.";
 
+    CONFUSABLE_NAME = "E0006", "confusable-name",
+"What it checks: a new name does not look like a different name already declared, in the same
+file or in the framework a scheme implements: the two names' confusable skeletons (Unicode
+Technical Standard #39, the table browsers use against look-alike web addresses) differ.
+Why: a scheme could define `过渡系敉`, or a Latin name with a Cyrillic letter, beside the
+framework's own name; a reader sees the national name, the compiler sees a new one.
+Example: `rule pension_adjustmеnt(r: Retiree) -> Money/month = ...` with a Cyrillic `е`.
+Use instead: use the framework's name exactly, or a name that does not resemble it.";
+
     UNKNOWN_NAME = "E0101", "unknown-name",
 "What it checks: every name refers to a rule, parameter, table, let, rule parameter or enum.
 Why: Pol has no implicit inputs and no default values; a misspelt name must not become zero.
@@ -326,6 +335,27 @@ Example: a scheme effective 2027-01-01 implementing a framework whose national m
 published `until 2026-12-31`; or `pol run --as-of 2010-06-01` for a scheme effective 2024.
 Use instead: implement the framework version in force on that date, or run at a date inside
 the scheme's validity.";
+
+    LOCAL_FIELD = "C0114", "local-field",
+"What it checks: a scheme adds inputs to a framework record (`local record R { field: Type
+cite \"...\" }`) only when the framework opened that record with `local fields for slot, ...`;
+every added field cites the provincial document that defines it and is not a key; and only the
+slots the framework names may read it (a read by any other slot is C0105).
+Why: provinces need inputs the national record lacks (Beijing's 建设征地农转工 retirees, a city's
+own wage base), but an input nobody delegated is a door for local small policies.
+Example: `local record Retiree { 独生子女: Bool cite \"某市文件\" }` against a framework whose
+`Retiree` has no `local fields for` clause.
+Use instead: add the field only where the framework delegates it, with its citation.";
+
+    FILED_ADDON = "C0115", "filed-addon",
+"What it checks: a provincial add-on (a framework's `filed slot`, such as a local subsidy) is
+defined by a scheme only with the approval document it was filed under (`rule 地方增发(r:
+Retiree) -> Money/month filed \"某人社函〔2024〕12号\" = ...`), named by its number; and only such
+a rule carries `filed`. Left out, the add-on is the framework's `else` amount.
+Why: the national system allows local add-ons only where they were filed and approved; any
+other local item is a local small policy (地方小政策).
+Example: `rule 地方增发(r: Retiree) -> Money/month = 50 yuan` with no `filed` document.
+Use instead: name the approval document, or leave the add-on out.";
 
     OVERFLOW = "R0001", "overflow",
 "What it checks (at run time): no exact intermediate exceeds 128 bits and no named value

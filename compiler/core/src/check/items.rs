@@ -240,6 +240,7 @@ impl<'a> Checker<'a> {
             self.error(Diagnostic::new(&codes::DUPLICATE, format!("`{}` is defined twice", s.name.name), s.name.span, "second definition"));
             return;
         }
+        self.refuse_confusable(&s.name);
         let params: Vec<LocalInfo> =
             s.params.iter().map(|p| LocalInfo { name: p.name.name.clone(), ty: self.resolve_type(&p.ty), span: p.span }).collect();
         let ret = self.resolve_type(&s.ret);
@@ -251,6 +252,7 @@ impl<'a> Checker<'a> {
             requires: Vec::new(),
             aggregates: Vec::new(),
             cite: s.cite.as_ref().map(|c| c.text.clone()),
+            filed: None,
             loc: self.loc(s.span),
         });
     }
@@ -291,7 +293,11 @@ impl<'a> Checker<'a> {
         let aggregates = s.aggregates.iter().map(|a| self.aggregate(a)).collect();
         self.locals.clear();
         self.scope.clear();
+        // A filed slot's `else` amount, checked with no parameter in scope: the same for every
+        // record.
+        let filed = s.filed.as_ref().map(|d| self.expr_expect(d, ret));
         let slot = &mut self.m.slots[idx];
+        slot.filed = filed;
         slot.may_use = may_use;
         slot.requires = requires;
         slot.aggregates = aggregates;
@@ -317,7 +323,17 @@ impl<'a> Checker<'a> {
         let aggregates = r.aggregates.iter().map(|a| self.aggregate(a)).collect();
         self.locals.clear();
         self.scope.clear();
-        self.m.locked_bounds.push(SlotInfo { name: r.name.name.clone(), params, ret, may_use: None, requires, aggregates, cite, loc });
+        self.m.locked_bounds.push(SlotInfo {
+            name: r.name.name.clone(),
+            params,
+            ret,
+            may_use: None,
+            requires,
+            aggregates,
+            cite,
+            filed: None,
+            loc,
+        });
     }
 
     pub(super) fn may_use_error(&mut self, span: Span) {

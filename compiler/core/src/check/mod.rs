@@ -64,6 +64,8 @@ pub(crate) struct Checker<'a> {
     /// The locals of the rule or test being checked.
     pub(crate) locals: Vec<LocalInfo>,
     pub(crate) scope: Vec<(String, u32)>,
+    /// Every declared name by its confusable skeleton (UTS #39), with where it is declared.
+    skeletons: HashMap<String, (String, Loc)>,
 }
 
 impl<'a> Checker<'a> {
@@ -77,6 +79,7 @@ impl<'a> Checker<'a> {
             redefinitions: Vec::new(),
             locals: Vec::new(),
             scope: Vec::new(),
+            skeletons: HashMap::new(),
         }
     }
 
@@ -123,13 +126,20 @@ impl<'a> Checker<'a> {
             .iter()
             .enumerate()
             .filter_map(|(i, item)| match item {
-                Item::Record(r) => Some((i, self.declare_record_name(r))),
+                Item::Record(r) if !r.local => Some((i, self.declare_record_name(r))),
                 _ => None,
             })
             .collect();
         for (i, id) in record_ids {
             if let (Item::Record(r), Some(id)) = (&file.items[i], id) {
                 self.define_record_fields(id, r);
+            }
+        }
+        for item in &file.items {
+            if let Item::Record(r) = item
+                && r.local
+            {
+                self.extend_record(r, is_scheme);
             }
         }
         for item in &file.items {
@@ -144,6 +154,11 @@ impl<'a> Checker<'a> {
         for item in &file.items {
             if let Item::Slot(s) = item {
                 self.declare_slot(s, is_scheme);
+            }
+        }
+        for item in &file.items {
+            if let Item::Record(r) = item {
+                self.check_local_for(r);
             }
         }
         for item in &file.items {
@@ -199,8 +214,50 @@ impl<'a> Checker<'a> {
             }
             return false;
         }
+        self.refuse_confusable(name);
         self.m.names.insert(name.name.clone(), sym);
         true
+    }
+
+    /// A new name may not look like a different name already declared, in this file or the
+    /// framework (E0006): the two would have the same confusable skeleton (UTS #39).
+    pub(crate) fn refuse_confusable(&mut self, name: &ast::Ident) {
+        let skeleton = |s: &str| unicode_security::confusable_detection::skeleton(s).collect::<String>();
+        if self.skeletons.is_empty() {
+            // Names declared before this checker ran (a framework checked on its own first).
+            let mut known: Vec<(String, String, Loc)> =
+                self.m.names.iter().map(|(n, sym)| (skeleton(n), n.clone(), self.symbol_loc(*sym))).collect();
+            known.extend(self.m.slots.iter().map(|s| (skeleton(&s.name), s.name.clone(), s.loc)));
+            // The first declared name of a skeleton is the one others are compared with.
+            known.sort_by_key(|(_, n, loc)| (loc.file.0, loc.span.start, n.clone()));
+            for (k, n, loc) in known {
+                self.skeletons.entry(k).or_insert((n, loc));
+            }
+        }
+        let skeleton = skeleton(&name.name);
+        match self.skeletons.get(&skeleton) {
+            Some((other, loc)) if *other != name.name => {
+                let (other, loc) = (other.clone(), *loc);
+                let file = self.m.files.get(loc.file.0 as usize).map(|f| f.name.clone()).unwrap_or_default();
+                let mut d = Diagnostic::new(
+                    &codes::CONFUSABLE_NAME,
+                    format!("`{}` looks like `{other}` but is another name", name.name),
+                    name.span,
+                    "confusable with another name",
+                )
+                .with_note(format!("`{other}` is defined in {file}; the two names have the same confusable skeleton (UTS #39)"))
+                .with_help(format!("write `{other}` exactly, or choose a name that does not resemble it"));
+                if loc.file == self.file {
+                    d = d.with_label(loc.span, "the other name");
+                }
+                self.error(d);
+            }
+            Some(_) => {}
+            None => {
+                let loc = self.loc(name.span);
+                self.skeletons.insert(skeleton, (name.name.clone(), loc));
+            }
+        }
     }
 
     pub(crate) fn symbol_loc(&self, sym: Symbol) -> Loc {
@@ -264,39 +321,122 @@ impl<'a> Checker<'a> {
         if !self.claim_name(&r.name, Symbol::Record(id)) {
             return None;
         }
-        self.m.records.push(RecordInfo { name: r.name.name.clone(), fields: Vec::new(), loc: self.loc(r.span) });
+        let local_for = r.local_for.as_ref().map(|l| l.slots.iter().map(|s| s.name.clone()).collect());
+        self.m.records.push(RecordInfo { name: r.name.name.clone(), fields: Vec::new(), local_for, loc: self.loc(r.span) });
         Some(id)
     }
 
     fn define_record_fields(&mut self, id: RecordId, r: &ast::RecordDef) {
         let mut fields: Vec<FieldInfo> = Vec::new();
         for f in &r.fields {
-            if let Some(prev) = fields.iter().find(|p| p.name == f.name.name) {
-                let prev_span = prev.span;
-                self.error(
-                    Diagnostic::new(
-                        &codes::DUPLICATE,
-                        format!("field `{}` is declared twice", f.name.name),
-                        f.name.span,
-                        "second declaration",
-                    )
-                    .with_label(prev_span, "first declared here"),
-                );
-                continue;
+            if let Some(info) = self.field_info(f, &fields, false) {
+                fields.push(info);
             }
-            let ty = self.resolve_type(&f.ty);
-            if matches!(ty, Ty::Record(_)) {
-                self.error(Diagnostic::new(
-                    &codes::UNKNOWN_TYPE,
-                    "a record field cannot hold a record",
-                    f.ty.span,
-                    "use the fields of that record directly",
-                ));
-            }
-            let domain = f.domain.as_ref().and_then(|d| self.domain_bounds(d, ty));
-            fields.push(FieldInfo { name: f.name.name.clone(), ty, domain, is_key: f.is_key, span: f.span });
         }
         self.m.records[id.0 as usize].fields = fields;
+    }
+
+    /// One declared field, checked against the fields declared before it.
+    fn field_info(&mut self, f: &ast::FieldDef, before: &[FieldInfo], local: bool) -> Option<FieldInfo> {
+        if let Some(prev) = before.iter().find(|p| p.name == f.name.name) {
+            let prev_span = prev.span;
+            let mut d =
+                Diagnostic::new(&codes::DUPLICATE, format!("field `{}` is declared twice", f.name.name), f.name.span, "second declaration");
+            // A framework field's span lies in the framework's file.
+            if !local || prev.local {
+                d = d.with_label(prev_span, "first declared here");
+            }
+            self.error(d);
+            return None;
+        }
+        let ty = self.resolve_type(&f.ty);
+        if matches!(ty, Ty::Record(_)) {
+            self.error(Diagnostic::new(
+                &codes::UNKNOWN_TYPE,
+                "a record field cannot hold a record",
+                f.ty.span,
+                "use the fields of that record directly",
+            ));
+        }
+        let domain = f.domain.as_ref().and_then(|d| self.domain_bounds(d, ty));
+        Some(FieldInfo { name: f.name.name.clone(), ty, domain, is_key: f.is_key, local, span: f.span })
+    }
+
+    /// A scheme's `local record R { … }`: fields the province adds to the framework's record
+    /// `R`, which the framework must have opened with `local fields for …` (C0114). Each field
+    /// cites where the province decided it, and none is a key.
+    fn extend_record(&mut self, r: &ast::RecordDef, is_scheme: bool) {
+        if !is_scheme {
+            self.error(
+                Diagnostic::new(
+                    &codes::FRAMEWORK_ONLY,
+                    "`local record` adds a province's fields to a framework record and belongs in a scheme",
+                    r.name.span,
+                    "`local record` outside a scheme",
+                )
+                .with_help("in a framework, open the record to provinces with `local fields for slot, …`"),
+            );
+            return;
+        }
+        let id = match self.m.names.get(&r.name.name) {
+            Some(Symbol::Record(id)) if self.m.records[id.0 as usize].loc.file != self.file => *id,
+            _ => {
+                self.error(Diagnostic::new(
+                    &codes::UNKNOWN_TYPE,
+                    format!("the framework has no record `{}`", r.name.name),
+                    r.name.span,
+                    "unknown record",
+                ));
+                return;
+            }
+        };
+        if self.m.records[id.0 as usize].local_for.is_none() {
+            self.error(
+                Diagnostic::new(
+                    &codes::LOCAL_FIELD,
+                    format!("framework record `{}` takes no local fields", r.name.name),
+                    r.name.span,
+                    "the framework does not delegate fields of this record",
+                )
+                .with_note("不得违规出台地方\"小政策\": a province adds inputs only where the framework says so"),
+            );
+            return;
+        }
+        for f in &r.fields {
+            if f.cite.is_none() {
+                self.error(
+                    Diagnostic::new(&codes::LOCAL_FIELD, format!("local field `{}` has no citation", f.name.name), f.name.span, "uncited")
+                        .with_help("add `cite \"…\"` naming the provincial document that defines the field"),
+                );
+            }
+            if f.is_key {
+                self.error(Diagnostic::new(
+                    &codes::LOCAL_FIELD,
+                    format!("local field `{}` cannot be a key", f.name.name),
+                    f.name.span,
+                    "the framework's record has its key",
+                ));
+            }
+            let before = self.m.records[id.0 as usize].fields.clone();
+            if let Some(info) = self.field_info(f, &before, true) {
+                self.m.records[id.0 as usize].fields.push(info);
+            }
+        }
+    }
+
+    /// The slots a framework record's `local fields for` names must be slots of the file.
+    fn check_local_for(&mut self, r: &ast::RecordDef) {
+        let Some(l) = &r.local_for else { return };
+        for s in &l.slots {
+            if !self.m.slots.iter().any(|x| x.name == s.name && x.loc.file == self.file) {
+                self.error(Diagnostic::new(
+                    &codes::UNKNOWN_NAME,
+                    format!("`{}` is not a slot of this framework", s.name),
+                    s.span,
+                    "local fields are read by slots",
+                ));
+            }
+        }
     }
 
     /// Checks a declared domain and returns its inclusive bounds in the named representation.
@@ -464,11 +604,16 @@ impl<'a> Checker<'a> {
                 links[s] = None;
             }
         }
+        // A filed slot a scheme leaves out takes the framework's `else` amount.
+        let in_scheme = matches!(self.m.files.last().map(|f| &f.kind), Some(FileKind::Scheme { .. }));
+        let defaults: Vec<Option<TExpr>> =
+            self.m.slots.iter().map(|s| s.filed.clone().filter(|_| in_scheme && self.m.lookup_rule(&s.name).is_none())).collect();
         let mut relink = |e: &mut TExpr| {
-            if let TKind::SlotCall(s, args) = &mut e.kind
-                && let Some(Some(r)) = links.get(*s as usize)
-            {
+            let TKind::SlotCall(s, args) = &mut e.kind else { return };
+            if let Some(Some(r)) = links.get(*s as usize) {
                 e.kind = TKind::Call(*r, std::mem::take(args));
+            } else if let Some(Some(d)) = defaults.get(*s as usize) {
+                *e = d.clone();
             }
         };
         for rule in &mut self.m.rules {
@@ -516,6 +661,7 @@ impl<'a> Checker<'a> {
             lets: Vec::new(),
             result: TExpr::error(r.span),
             cite: r.cite.as_ref().map(|c| c.text.clone()),
+            filed: r.filed.as_ref().map(|(d, _)| d.clone()),
             loc: self.loc(r.span),
             head: Span { start: r.span.start, end: head_end },
         });

@@ -69,6 +69,8 @@ pub struct FieldInfo {
     /// Inclusive bounds in the IR representation (Money in fen; Decimal and Rate as fractions).
     pub domain: Option<(Const, Const)>,
     pub is_key: bool,
+    /// Added by the scheme (`local record`), not by the framework.
+    pub local: bool,
     pub span: Span,
 }
 
@@ -76,6 +78,9 @@ pub struct FieldInfo {
 pub struct RecordInfo {
     pub name: String,
     pub fields: Vec<FieldInfo>,
+    /// The framework's `local fields for …`: the slots that may read fields a scheme adds
+    /// (`None`: the record takes no local fields).
+    pub local_for: Option<Vec<String>>,
     pub loc: Loc,
 }
 
@@ -154,6 +159,8 @@ pub struct RuleInfo {
     pub lets: Vec<LetInfo>,
     pub result: TExpr,
     pub cite: Option<String>,
+    /// The approval document a provincial add-on (a filed slot's rule) was filed under.
+    pub filed: Option<String>,
     pub loc: Loc,
     /// The span of the rule's signature line (name to return type), for diagnostics.
     pub head: Span,
@@ -214,6 +221,8 @@ pub struct SlotInfo {
     pub requires: Vec<RequirementInfo>,
     pub aggregates: Vec<AggregateInfo>,
     pub cite: Option<String>,
+    /// A filed slot (a provincial add-on): its value when the scheme does not define it.
+    pub filed: Option<TExpr>,
     pub loc: Loc,
 }
 

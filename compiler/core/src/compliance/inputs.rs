@@ -86,9 +86,19 @@ pub fn check_inputs(m: &Module, sources: &[SourceFile]) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     let mut memo = BTreeMap::new();
     for (slot, r) in super::implemented_slots(m) {
-        let Some(allowed) = &slot.may_use else { continue };
         let reads = rule_reads(m, r, &mut memo);
         for ((p, f), span) in reads {
+            // A field the scheme added: only the slots the framework names may read it.
+            if let (Some(f), Ty::Record(rec)) = (f, slot.params[p].ty)
+                && m.records[rec.0 as usize].fields[f].local
+            {
+                let rec = &m.records[rec.0 as usize];
+                if !rec.local_for.as_ref().is_some_and(|l| l.contains(&slot.name)) {
+                    diags.push(local_field_read(m, sources, slot, &slot.params[p].name, rec, f, span));
+                }
+                continue;
+            }
+            let Some(allowed) = &slot.may_use else { continue };
             let ok = allowed.iter().any(|(ap, af)| *ap == p && (af.is_none() || *af == f));
             if ok {
                 continue;
@@ -119,4 +129,27 @@ pub fn check_inputs(m: &Module, sources: &[SourceFile]) -> Vec<Diagnostic> {
         }
     }
     diags
+}
+
+/// A slot reading a field the scheme added, where the framework does not let that slot read
+/// provinces' fields.
+fn local_field_read(
+    m: &Module,
+    sources: &[SourceFile],
+    slot: &crate::check::SlotInfo,
+    param: &str,
+    rec: &crate::check::RecordInfo,
+    field: usize,
+    span: Span,
+) -> Diagnostic {
+    let field = &rec.fields[field].name;
+    let readers = rec.local_for.iter().flatten().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ");
+    Diagnostic::new(
+        &codes::FORBIDDEN_INPUT,
+        format!("slot `{}` may not depend on the province's field `{param}.{field}`", slot.name),
+        span,
+        format!("`{param}.{field}` is read here"),
+    )
+    .with_note(framework_ref(m, sources, slot.loc.file, slot.loc.span, slot.cite.as_ref()))
+    .with_note(format!("the framework lets provinces' fields of `{}` be read by {readers}", rec.name))
 }

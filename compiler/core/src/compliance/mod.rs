@@ -62,6 +62,8 @@ pub fn check_scheme_compliance(m: &Module, sources: &[SourceFile], budget: &prov
     for slot in &m.slots {
         let fref = framework_ref(m, sources, slot.loc.file, slot.loc.span, slot.cite.as_ref());
         match m.lookup_rule(&slot.name) {
+            // A provincial add-on the scheme does not file.
+            None if slot.filed.is_some() => {}
             None => diags.push(
                 Diagnostic::new(
                     &codes::MISSING_SLOT,
@@ -92,6 +94,8 @@ pub fn check_scheme_compliance(m: &Module, sources: &[SourceFile], budget: &prov
             }
         }
     }
+
+    diags.extend(check_filed(m, sources));
 
     // The dates the scheme can run at: proofs are made at each date a parameter changes.
     let valid = validity::validity(m);
@@ -269,6 +273,61 @@ pub fn clause_text(sources: &[SourceFile], file: FileIdx, span: crate::span::Spa
 /// framework's signature (a mismatch is reported once, as C0106, and nothing else is checked).
 pub fn implemented_slots(m: &Module) -> impl Iterator<Item = (&crate::check::SlotInfo, RuleId)> {
     m.slots.iter().filter_map(|s| m.lookup_rule(&s.name).filter(|r| has_slot_signature(m, s, *r)).map(|r| (s, r)))
+}
+
+/// Provincial add-ons: a scheme's rule for a filed slot names the approval document it was
+/// filed under (`filed "某人社函〔2024〕12号"`), and only such a rule carries `filed` (C0115).
+fn check_filed(m: &Module, sources: &[SourceFile]) -> Vec<Diagnostic> {
+    let scheme = m.main_file();
+    let mut diags = Vec::new();
+    for r in m.rules.iter().filter(|r| r.loc.file == scheme) {
+        let slot = m.slots.iter().find(|s| s.name == r.name);
+        match (slot.filter(|s| s.filed.is_some()), &r.filed) {
+            (Some(slot), None) => diags.push(
+                Diagnostic::new(
+                    &codes::FILED_ADDON,
+                    format!("`{}` is a provincial add-on and needs the document it was filed under", r.name),
+                    r.head,
+                    "add-on without its approval",
+                )
+                .with_note(framework_ref(m, sources, slot.loc.file, slot.loc.span, slot.cite.as_ref()))
+                .with_help(format!("write `rule {}(…) -> … filed \"…〔YEAR〕N号\" = …` with the approval document", r.name)),
+            ),
+            (Some(_), Some(doc)) if !is_document_number(doc) => diags.push(
+                Diagnostic::new(
+                    &codes::FILED_ADDON,
+                    format!("`{doc}` does not name a document"),
+                    r.head,
+                    "expected a document number such as 人社部函〔2024〕12号",
+                )
+                .with_help("name the approval document by its number: issuer, 〔year〕, number, 号"),
+            ),
+            (None, Some(_)) => diags.push(Diagnostic::new(
+                &codes::FILED_ADDON,
+                format!("`{}` is not a filed add-on of framework `{}`", r.name, m.files[0].module_name),
+                r.head,
+                "`filed` marks a rule for a framework's filed slot",
+            )),
+            _ => {}
+        }
+    }
+    diags
+}
+
+/// Whether a text names a document by number: `〔YYYY〕` (or `[YYYY]`) followed by digits and 号.
+fn is_document_number(doc: &str) -> bool {
+    let (open, close) = match (doc.find('〔'), doc.find('〕')) {
+        (Some(o), Some(c)) if o < c => (o + '〔'.len_utf8(), c),
+        _ => match (doc.find('['), doc.find(']')) {
+            (Some(o), Some(c)) if o < c => (o + 1, c),
+            _ => return false,
+        },
+    };
+    let year = &doc[open..close];
+    let rest = &doc[close..];
+    let rest = rest.trim_start_matches(['〕', ']']);
+    let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+    year.len() == 4 && year.chars().all(|c| c.is_ascii_digit()) && !digits.is_empty() && rest[digits.len()..].starts_with('号')
 }
 
 /// Every bounded rule with its bounds: each implemented slot with the scheme's rule, then, in a

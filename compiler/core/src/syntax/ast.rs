@@ -101,6 +101,17 @@ pub struct RecordDef {
     pub name: Ident,
     pub title: Option<String>,
     pub fields: Vec<FieldDef>,
+    /// A scheme's `local record`: fields it adds to the framework's record of this name.
+    pub local: bool,
+    /// A framework's `local fields for slot, ...`: the slots that may read a province's fields.
+    pub local_for: Option<LocalFields>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LocalFields {
+    pub slots: Vec<Ident>,
+    pub cite: Option<Cite>,
     pub span: Span,
 }
 
@@ -111,6 +122,7 @@ pub struct FieldDef {
     pub domain: Option<RangeExpr>,
     pub is_key: bool,
     pub title: Option<String>,
+    pub cite: Option<Cite>,
     pub span: Span,
 }
 
@@ -204,6 +216,8 @@ pub struct RuleDef {
     pub ret: Option<TypeRef>,
     pub cite: Option<Cite>,
     pub body: Body,
+    /// `filed "document"`: the approval document a scheme's provincial add-on was filed under.
+    pub filed: Option<(String, Span)>,
     /// A locked rule's requirements and aggregates (a framework's bounds on a composition).
     pub requires: Vec<Requirement>,
     pub aggregates: Vec<Aggregate>,
@@ -228,6 +242,8 @@ pub struct Let {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SlotDef {
+    /// A filed slot (a provincial add-on): the value when a scheme does not define it.
+    pub filed: Option<Expr>,
     pub name: Ident,
     pub params: Vec<ParamDecl>,
     pub ret: TypeRef,

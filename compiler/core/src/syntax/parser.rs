@@ -137,7 +137,7 @@ fn rule_name(r: Rule) -> &'static str {
         Rule::kw_table => "`table`",
         Rule::kw_rule => "`rule`",
         Rule::kw_locked => "`locked`",
-        Rule::kw_slot => "`slot`",
+        Rule::kw_slot | Rule::slot_item => "`slot`",
         Rule::kw_test => "`test`",
         Rule::kw_cite => "`cite`",
         Rule::kw_then => "`then`",
@@ -150,6 +150,9 @@ fn rule_name(r: Rule) -> &'static str {
         Rule::kw_implements => "`implements`",
         Rule::kw_require => "`require`",
         Rule::kw_aggregate => "`aggregate`",
+        Rule::kw_fields | Rule::local_fields => "`local fields for`",
+        Rule::kw_filed | Rule::filed | Rule::filed_under => "`filed`",
+        Rule::kw_for => "`for`",
         Rule::kw_may => "`may use`",
         Rule::kw_sum => "`sum`",
         Rule::kw_as => "`as of`",
@@ -271,7 +274,7 @@ impl Builder {
             match c.as_rule() {
                 Rule::header => header = c.into_inner().next().map(|h| self.header(h)),
                 Rule::enum_item => items.push(Item::Enum(self.enum_item(c))),
-                Rule::record_item => items.push(Item::Record(self.record_item(c))),
+                Rule::record_item | Rule::local_record_item => items.push(Item::Record(self.record_item(c))),
                 Rule::param_item => items.push(Item::Param(self.param_item(c))),
                 Rule::local_param_item => items.push(Item::LocalParam(self.local_param_item(c))),
                 Rule::table_item => items.push(Item::Table(self.table_item(c))),
@@ -359,18 +362,32 @@ impl Builder {
 
     fn record_item(&mut self, p: P) -> RecordDef {
         let span = span_of(&p);
-        let mut it = p.into_inner().filter(|c| c.as_rule() != Rule::kw_record);
+        let local = p.as_rule() == Rule::local_record_item;
+        let mut it = p.into_inner().filter(|c| !matches!(c.as_rule(), Rule::kw_record | Rule::kw_local));
         let name = it.next().map(ident).unwrap_or_else(|| self.missing_ident(span));
         let mut title = None;
         let mut fields = Vec::new();
+        let mut local_for = None;
         for c in it {
             match c.as_rule() {
                 Rule::string => title = Some(string(c)),
                 Rule::field => fields.push(self.field(c)),
+                Rule::local_fields => {
+                    let lspan = span_of(&c);
+                    let (mut slots, mut cite) = (Vec::new(), None);
+                    for d in c.into_inner() {
+                        match d.as_rule() {
+                            Rule::ident => slots.push(ident(d)),
+                            Rule::cite => cite = Some(self.cite(d)),
+                            _ => {}
+                        }
+                    }
+                    local_for = Some(LocalFields { slots, cite, span: lspan });
+                }
                 _ => {}
             }
         }
-        RecordDef { name, title, fields, span }
+        RecordDef { name, title, fields, local, local_for, span }
     }
 
     fn field(&mut self, p: P) -> FieldDef {
@@ -380,6 +397,7 @@ impl Builder {
         let mut domain = None;
         let mut is_key = false;
         let mut title = None;
+        let mut cite = None;
         for c in p.into_inner() {
             match c.as_rule() {
                 Rule::ident => name = ident(c),
@@ -387,11 +405,12 @@ impl Builder {
                 Rule::domain => domain = self.domain(c),
                 Rule::key_flag => is_key = true,
                 Rule::string => title = Some(string(c)),
+                Rule::cite => cite = Some(self.cite(c)),
                 _ => {}
             }
         }
         let ty = ty.unwrap_or_else(|| TypeRef { name: name.clone(), period: None, span });
-        FieldDef { name, ty, domain, is_key, title, span }
+        FieldDef { name, ty, domain, is_key, title, cite, span }
     }
 
     fn domain(&mut self, p: P) -> Option<RangeExpr> {
@@ -537,9 +556,11 @@ impl Builder {
         let mut body = None;
         let mut requires = Vec::new();
         let mut aggregates = Vec::new();
+        let mut filed = None;
         for c in p.into_inner() {
             match c.as_rule() {
                 Rule::locked => locked = true,
+                Rule::filed_under => filed = c.into_inner().find(|d| d.as_rule() == Rule::string).map(|d| (string(d.clone()), span_of(&d))),
                 Rule::requirement => requires.push(self.requirement(c)),
                 Rule::aggregate => aggregates.push(self.aggregate(c)),
                 Rule::ident => name = ident(c),
@@ -551,7 +572,7 @@ impl Builder {
             }
         }
         let body = body.unwrap_or_else(|| Body { lets: Vec::new(), result: self.missing(span, "a rule body") });
-        RuleDef { locked, name, params, ret, cite, body, requires, aggregates, span }
+        RuleDef { locked, name, params, ret, cite, body, filed, requires, aggregates, span }
     }
 
     fn body(&mut self, p: P) -> Body {
@@ -600,8 +621,12 @@ impl Builder {
         let mut may_use = Vec::new();
         let mut requires = Vec::new();
         let mut aggregates = Vec::new();
+        let mut is_filed = false;
+        let mut default = None;
         for c in p.into_inner() {
             match c.as_rule() {
+                Rule::filed => is_filed = true,
+                Rule::expr => default = Some(self.expr(c)),
                 Rule::ident => name = ident(c),
                 Rule::params => params = self.params(c),
                 Rule::type_ref => ret = Some(self.type_ref(c)),
@@ -617,7 +642,17 @@ impl Builder {
             }
         }
         let ret = ret.unwrap_or_else(|| TypeRef { name: name.clone(), period: None, span });
-        SlotDef { name, params, ret, cite, may_use, requires, aggregates, span }
+        // The grammar gives a filed slot its `else` amount, and only a filed slot.
+        let filed = match (is_filed, default) {
+            (true, Some(d)) => Some(d),
+            (true, None) => Some(self.missing(span, "the `else` amount of a filed slot")),
+            (false, Some(d)) => {
+                self.internal(d.span, "a `filed` marker for the slot's `else` amount");
+                None
+            }
+            (false, None) => None,
+        };
+        SlotDef { filed, name, params, ret, cite, may_use, requires, aggregates, span }
     }
 
     fn requirement(&mut self, p: P) -> Requirement {
