@@ -285,14 +285,7 @@ impl<'a> Checker<'a> {
             }
             Some(allowed)
         };
-        // `result` is the slot's value, visible to requirements and aggregates.
-        let result_local = self.locals.len() as u32;
-        self.locals.push(LocalInfo { name: "result".into(), ty: ret, span: s.name.span });
-        self.scope.push(("result".into(), result_local));
-        let requires = s.requires.iter().map(|r| self.requirement(r)).collect();
-        let aggregates = s.aggregates.iter().map(|a| self.aggregate(a)).collect();
-        self.locals.clear();
-        self.scope.clear();
+        let (requires, aggregates) = self.bound_clauses(ret, s.name.span, &s.requires, &s.aggregates);
         // A filed slot's `else` amount, checked with no parameter in scope: the same for every
         // record.
         let filed = s.filed.as_ref().map(|d| self.expr_expect(d, ret));
@@ -301,6 +294,25 @@ impl<'a> Checker<'a> {
         slot.may_use = may_use;
         slot.requires = requires;
         slot.aggregates = aggregates;
+    }
+
+    /// Requirements and aggregates over the parameters in scope and `result` (the bounded
+    /// value, of type `ret`); leaves no local in scope.
+    fn bound_clauses(
+        &mut self,
+        ret: Ty,
+        span: Span,
+        requires: &[ast::Requirement],
+        aggregates: &[ast::Aggregate],
+    ) -> (Vec<RequirementInfo>, Vec<AggregateInfo>) {
+        let result_local = self.locals.len() as u32;
+        self.locals.push(LocalInfo { name: "result".into(), ty: ret, span });
+        self.scope.push(("result".into(), result_local));
+        let requires = requires.iter().map(|r| self.requirement(r)).collect();
+        let aggregates = aggregates.iter().map(|a| self.aggregate(a)).collect();
+        self.locals.clear();
+        self.scope.clear();
+        (requires, aggregates)
     }
 
     /// A locked rule's `require` and `aggregate` clauses, checked like a slot's with `result`
@@ -316,13 +328,7 @@ impl<'a> Checker<'a> {
         let (ret, cite, loc) = (info.ret, info.cite.clone(), info.loc);
         self.locals = params.clone();
         self.scope = params.iter().enumerate().map(|(i, l)| (l.name.clone(), i as u32)).collect();
-        let result_local = self.locals.len() as u32;
-        self.locals.push(LocalInfo { name: "result".into(), ty: ret, span: r.name.span });
-        self.scope.push(("result".into(), result_local));
-        let requires = r.requires.iter().map(|q| self.requirement(q)).collect();
-        let aggregates = r.aggregates.iter().map(|a| self.aggregate(a)).collect();
-        self.locals.clear();
-        self.scope.clear();
+        let (requires, aggregates) = self.bound_clauses(ret, r.name.span, &r.requires, &r.aggregates);
         self.m.locked_bounds.push(SlotInfo {
             name: r.name.name.clone(),
             params,
