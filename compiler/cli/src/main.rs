@@ -71,7 +71,7 @@ enum Command {
         /// Print the optimised Cranelift IR of the JIT kernel instead.
         #[arg(long)]
         clif: bool,
-        /// Rules to lower (repeatable; default: the scheme's slots).
+        /// Rules to lower (repeatable; default: a scheme's framework outputs, its locked rules and slots over one record).
         #[arg(long)]
         rule: Vec<String>,
         /// The date whose parameter values are folded in (default: the file's effective date).

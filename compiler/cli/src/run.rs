@@ -45,7 +45,7 @@ pub struct RunArgs {
     /// Report broken aggregate requirements without failing the run.
     #[arg(long)]
     warn_aggregates: bool,
-    /// Rules to evaluate (default: the scheme's slots).
+    /// Rules to evaluate (default: a scheme's framework outputs, its locked rules and slots over one record).
     #[arg(long)]
     rule: Vec<String>,
     /// The framework a scheme implements (default: found next to it or under policies/).

@@ -219,21 +219,49 @@ impl<'a> Checker<'a> {
         true
     }
 
+    /// Fills the skeleton table with the names declared before this checker ran (a framework
+    /// checked on its own first); the first declared name of a skeleton is the one others are
+    /// compared with.
+    fn seed_skeletons(&mut self) {
+        if !self.skeletons.is_empty() {
+            return;
+        }
+        let mut known: Vec<(String, String, Loc)> =
+            self.m.names.iter().map(|(n, sym)| (skeleton(n), n.clone(), self.symbol_loc(*sym))).collect();
+        known.extend(self.m.slots.iter().map(|s| (skeleton(&s.name), s.name.clone(), s.loc)));
+        known.sort_by_key(|(_, n, loc)| (loc.file.0, loc.span.start, n.clone()));
+        for (k, n, loc) in known {
+            self.skeletons.entry(k).or_insert((n, loc));
+        }
+    }
+
+    /// In a scheme, a name of its own scope (a `let`, a field it adds to a framework record) may
+    /// not be, or look like, a name of the framework (E0006): a reader would take it for the
+    /// national one. `also` lists further framework names to compare with (a record's fields).
+    pub(crate) fn refuse_framework_lookalike(&mut self, name: &ast::Ident, also: &[String]) {
+        if !matches!(self.m.files[self.file.0 as usize].kind, FileKind::Scheme { .. }) {
+            return;
+        }
+        self.seed_skeletons();
+        let mine = skeleton(&name.name);
+        let global = self.skeletons.get(&mine).filter(|(_, loc)| loc.file != self.file).map(|(o, _)| o.clone());
+        let Some(other) = global.or_else(|| also.iter().find(|o| skeleton(o) == mine).cloned()) else { return };
+        let how = if other == name.name { "shadows" } else { "looks like" };
+        self.error(
+            Diagnostic::new(
+                &codes::CONFUSABLE_NAME,
+                format!("`{}` {how} the framework's `{other}`", name.name),
+                name.span,
+                "a name a reader would take for the national one",
+            )
+            .with_help("choose a name that does not resemble the framework's names"),
+        );
+    }
+
     /// A new name may not look like a different name already declared, in this file or the
     /// framework (E0006): the two would have the same confusable skeleton (UTS #39).
     pub(crate) fn refuse_confusable(&mut self, name: &ast::Ident) {
-        let skeleton = |s: &str| unicode_security::confusable_detection::skeleton(s).collect::<String>();
-        if self.skeletons.is_empty() {
-            // Names declared before this checker ran (a framework checked on its own first).
-            let mut known: Vec<(String, String, Loc)> =
-                self.m.names.iter().map(|(n, sym)| (skeleton(n), n.clone(), self.symbol_loc(*sym))).collect();
-            known.extend(self.m.slots.iter().map(|s| (skeleton(&s.name), s.name.clone(), s.loc)));
-            // The first declared name of a skeleton is the one others are compared with.
-            known.sort_by_key(|(_, n, loc)| (loc.file.0, loc.span.start, n.clone()));
-            for (k, n, loc) in known {
-                self.skeletons.entry(k).or_insert((n, loc));
-            }
-        }
+        self.seed_skeletons();
         let skeleton = skeleton(&name.name);
         match self.skeletons.get(&skeleton) {
             Some((other, loc)) if *other != name.name => {
@@ -418,6 +446,8 @@ impl<'a> Checker<'a> {
                 ));
             }
             let before = self.m.records[id.0 as usize].fields.clone();
+            let national: Vec<String> = before.iter().filter(|b| !b.local).map(|b| b.name.clone()).collect();
+            self.refuse_framework_lookalike(&f.name, &national);
             if let Some(info) = self.field_info(f, &before, true) {
                 self.m.records[id.0 as usize].fields.push(info);
             }
@@ -726,6 +756,7 @@ impl<'a> Checker<'a> {
             None => self.expr(&l.value),
         };
         let ty = declared.unwrap_or(value.ty);
+        self.refuse_framework_lookalike(&l.name, &[]);
         if let Some((_, prev)) = self.scope.iter().rev().find(|(n, _)| *n == l.name.name) {
             let prev_span = self.locals[*prev as usize].span;
             self.error(
@@ -739,4 +770,9 @@ impl<'a> Checker<'a> {
         self.scope.push((l.name.name.clone(), local));
         LetInfo { local, value, cite: l.cite.as_ref().map(|c| c.text.clone()), span: l.span }
     }
+}
+
+/// A name's confusable skeleton (Unicode Technical Standard #39).
+fn skeleton(s: &str) -> String {
+    unicode_security::confusable_detection::skeleton(s).collect()
 }

@@ -6,7 +6,7 @@ use crate::check::{Module, RuleId, TExpr, TKind, Ty};
 use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::span::{SourceFile, Span};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A read of a rule parameter: `(parameter index, field index or None for a scalar)`.
 type Read = (usize, Option<usize>);
@@ -19,20 +19,27 @@ fn rule_reads(m: &Module, r: RuleId, memo: &mut BTreeMap<u32, BTreeMap<Read, Spa
     // Rules are not recursive (the checker rejects cycles), so this terminates.
     memo.insert(r.0, BTreeMap::new());
     let info = m.rule(r);
-    // Reads of each local (params first, then lets), expressed over the parameters.
-    let mut local_reads: Vec<BTreeMap<Read, Span>> = vec![BTreeMap::new(); info.locals.len()];
-    for (p, (reads, local)) in local_reads.iter_mut().zip(&info.locals).take(info.params).enumerate() {
-        if !matches!(local.ty, Ty::Record(_)) {
-            reads.insert((p, None), local.span);
+    // Per local (params first, then lets): the reads of its value, expressed over the
+    // parameters, and the record parameters its value may be (a `let s = r`, a branch between
+    // records, a record built from one): a field read of the local is a read of that field of
+    // each of them.
+    let mut scope = Locals { reads: vec![BTreeMap::new(); info.locals.len()], records: vec![BTreeSet::new(); info.locals.len()] };
+    for (p, local) in info.locals.iter().take(info.params).enumerate() {
+        if matches!(local.ty, Ty::Record(_)) {
+            scope.records[p].insert(p);
+        } else {
+            scope.reads[p].insert((p, None), local.span);
         }
     }
     for l in &info.lets {
-        let reads = expr_reads(m, &l.value, &local_reads, memo);
-        local_reads[l.local as usize] = reads;
+        let reads = expr_reads(m, &l.value, &scope, memo);
+        let records = scope.records_of(&l.value);
+        scope.reads[l.local as usize] = reads;
+        scope.records[l.local as usize] = records;
     }
-    let mut all = expr_reads(m, &info.result, &local_reads, memo);
+    let mut all = expr_reads(m, &info.result, &scope, memo);
     for l in &info.lets {
-        for (k, s) in &local_reads[l.local as usize] {
+        for (k, s) in &scope.reads[l.local as usize] {
             all.entry(*k).or_insert(*s);
         }
     }
@@ -40,41 +47,53 @@ fn rule_reads(m: &Module, r: RuleId, memo: &mut BTreeMap<u32, BTreeMap<Read, Spa
     all
 }
 
-fn expr_reads(
-    m: &Module,
-    e: &TExpr,
-    locals: &[BTreeMap<Read, Span>],
-    memo: &mut BTreeMap<u32, BTreeMap<Read, Span>>,
-) -> BTreeMap<Read, Span> {
+/// What is known of each local of a rule while its reads are collected.
+struct Locals {
+    reads: Vec<BTreeMap<Read, Span>>,
+    records: Vec<BTreeSet<usize>>,
+}
+
+impl Locals {
+    /// The record parameters an expression's value may be or be built from: every record a
+    /// local it mentions may be (an over-approximation, so no read is missed).
+    fn records_of(&self, e: &TExpr) -> BTreeSet<usize> {
+        let mut out = BTreeSet::new();
+        e.walk(&mut |x: &TExpr| {
+            if let TKind::Local(l) = x.kind {
+                out.extend(self.records.get(l as usize).into_iter().flatten().copied());
+            }
+        });
+        out
+    }
+}
+
+fn expr_reads(m: &Module, e: &TExpr, scope: &Locals, memo: &mut BTreeMap<u32, BTreeMap<Read, Span>>) -> BTreeMap<Read, Span> {
     let mut out: BTreeMap<Read, Span> = BTreeMap::new();
     let mut calls: Vec<(RuleId, Vec<TExpr>, Span)> = Vec::new();
     e.walk(&mut |x: &TExpr| match &x.kind {
+        // A field of a record value: that field of every record parameter the value may be.
         TKind::Field(base, f) => {
-            if let TKind::Local(p) = base.kind {
-                out.entry((p as usize, Some(*f))).or_insert(x.span);
+            for p in scope.records_of(base) {
+                out.entry((p, Some(*f))).or_insert(x.span);
             }
         }
         TKind::Local(l) => {
-            for (k, s) in locals.get(*l as usize).into_iter().flatten() {
+            for (k, s) in scope.reads.get(*l as usize).into_iter().flatten() {
                 out.entry(*k).or_insert(*s);
             }
         }
         TKind::Call(r, args) => calls.push((*r, args.clone(), x.span)),
         _ => {}
     });
+    // The walk has collected the reads inside the arguments; a record argument adds the
+    // callee's field reads, as reads of every record parameter the argument may be.
     for (r, args, span) in calls {
         let callee = rule_reads(m, r, memo);
         for ((cp, cf), _) in callee {
-            let Some(arg) = args.get(cp) else { continue };
-            match (&arg.kind, cf) {
-                // A record passed whole: the callee's field reads are reads of that record.
-                (TKind::Local(p), Some(f)) if matches!(arg.ty, Ty::Record(_)) => {
-                    out.entry((*p as usize, Some(f))).or_insert(span);
-                }
-                _ => {
-                    for (k, _) in expr_reads(m, arg, locals, memo) {
-                        out.entry(k).or_insert(span);
-                    }
+            let (Some(arg), Some(f)) = (args.get(cp), cf) else { continue };
+            if matches!(arg.ty, Ty::Record(_)) {
+                for p in scope.records_of(arg) {
+                    out.entry((p, Some(f))).or_insert(span);
                 }
             }
         }

@@ -280,6 +280,11 @@ pub fn implemented_slots(m: &Module) -> impl Iterator<Item = (&crate::check::Slo
 fn check_filed(m: &Module, sources: &[SourceFile]) -> Vec<Diagnostic> {
     let scheme = m.main_file();
     let mut diags = Vec::new();
+    // The documents the framework cites: national, so no province's approval.
+    let cites = m.rules.iter().filter(|r| r.loc.file != scheme).filter_map(|r| r.cite.as_ref());
+    let cites = cites.chain(m.params.iter().filter(|p| p.loc.file != scheme).filter_map(|p| p.cite.as_ref()));
+    let cites = cites.chain(m.slots.iter().filter_map(|s| s.cite.as_ref()));
+    let national: BTreeSet<String> = cites.flat_map(|c| document_numbers(c)).collect();
     for r in m.rules.iter().filter(|r| r.loc.file == scheme) {
         let slot = m.slots.iter().find(|s| s.name == r.name);
         match (slot.filter(|s| s.filed.is_some()), &r.filed) {
@@ -293,7 +298,7 @@ fn check_filed(m: &Module, sources: &[SourceFile]) -> Vec<Diagnostic> {
                 .with_note(framework_ref(m, sources, slot.loc.file, slot.loc.span, slot.cite.as_ref()))
                 .with_help(format!("write `rule {}(…) -> … filed \"…〔YEAR〕N号\" = …` with the approval document", r.name)),
             ),
-            (Some(_), Some(doc)) if !is_document_number(doc) => diags.push(
+            (Some(_), Some(doc)) if document_numbers(doc).is_empty() => diags.push(
                 Diagnostic::new(
                     &codes::FILED_ADDON,
                     format!("`{doc}` does not name a document"),
@@ -301,6 +306,15 @@ fn check_filed(m: &Module, sources: &[SourceFile]) -> Vec<Diagnostic> {
                     "expected a document number such as 人社部函〔2024〕12号",
                 )
                 .with_help("name the approval document by its number: issuer, 〔year〕, number, 号"),
+            ),
+            (Some(_), Some(doc)) if document_numbers(doc).iter().any(|n| national.contains(n)) => diags.push(
+                Diagnostic::new(
+                    &codes::FILED_ADDON,
+                    format!("`{doc}` is a document the framework itself cites, not a province's approval"),
+                    r.head,
+                    "a national document",
+                )
+                .with_help("name the approval the province's add-on was filed under"),
             ),
             (None, Some(_)) => diags.push(Diagnostic::new(
                 &codes::FILED_ADDON,
@@ -314,20 +328,37 @@ fn check_filed(m: &Module, sources: &[SourceFile]) -> Vec<Diagnostic> {
     diags
 }
 
-/// Whether a text names a document by number: `〔YYYY〕` (or `[YYYY]`) followed by digits and 号.
-fn is_document_number(doc: &str) -> bool {
-    let (open, close) = match (doc.find('〔'), doc.find('〕')) {
-        (Some(o), Some(c)) if o < c => (o + '〔'.len_utf8(), c),
-        _ => match (doc.find('['), doc.find(']')) {
-            (Some(o), Some(c)) if o < c => (o + 1, c),
-            _ => return false,
-        },
-    };
-    let year = &doc[open..close];
-    let rest = &doc[close..];
-    let rest = rest.trim_start_matches(['〕', ']']);
-    let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
-    year.len() == 4 && year.chars().all(|c| c.is_ascii_digit()) && !digits.is_empty() && rest[digits.len()..].starts_with('号')
+/// The document numbers a text names: `issuer〔YYYY〕N号` (or `[YYYY]`), with an issuer of at
+/// least two letters right before the bracket and a year from 1949 to 2100.
+fn document_numbers(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    for (i, c) in chars.iter().enumerate() {
+        let close = match c {
+            '〔' => '〕',
+            '[' => ']',
+            _ => continue,
+        };
+        let issuer: String = {
+            let mut j = i;
+            while j > 0 && chars[j - 1].is_alphabetic() {
+                j -= 1;
+            }
+            chars[j..i].iter().collect()
+        };
+        let year: String = chars[i + 1..].iter().take_while(|d| d.is_ascii_digit()).collect();
+        let after_year = i + 1 + year.len();
+        if chars.get(after_year) != Some(&close) {
+            continue;
+        }
+        let number: String = chars[after_year + 1..].iter().take_while(|d| d.is_ascii_digit()).collect();
+        let end = after_year + 1 + number.len();
+        let plausible = year.len() == 4 && year.parse::<u32>().is_ok_and(|y| (1949..=2100).contains(&y));
+        if issuer.chars().count() >= 2 && plausible && !number.is_empty() && chars.get(end) == Some(&'号') {
+            out.push(chars[i - issuer.chars().count()..=end].iter().collect());
+        }
+    }
+    out
 }
 
 /// Every bounded rule with its bounds: each implemented slot with the scheme's rule, then, in a
