@@ -406,8 +406,11 @@ impl<'a> Checker<'a> {
                     "cannot be summed",
                 ));
             }
-            let is_column = matches!(&sum_of.kind, TKind::Local(_))
-                || matches!(&sum_of.kind, TKind::Field(inner, _) if matches!(inner.kind, TKind::Local(_)));
+            // A column of the run: `result` (the last local in scope) or a field of the first
+            // parameter, the record a run reads.
+            let result_local = c.locals.len().saturating_sub(1) as u32;
+            let is_column = matches!(&sum_of.kind, TKind::Local(l) if *l == result_local)
+                || matches!(&sum_of.kind, TKind::Field(inner, _) if matches!(inner.kind, TKind::Local(0)) && result_local > 0);
             if !is_column && !sum_of.ty.is_error() {
                 c.error(Diagnostic::new(
                     &codes::TYPE_MISMATCH,

@@ -95,7 +95,11 @@ fn aggregate_specs(lw: &mut Lowerer, entries: &[RuleId]) -> Vec<pol_kernel::Aggr
                 };
                 Some(AggregateTerm { column, factor_num: factor.num, factor_den: factor.den })
             };
-            let (Some(lhs), Some(rhs)) = (term(lw, &a.lhs), term(lw, &a.rhs)) else { continue };
+            let (Some(lhs), Some(rhs)) = (term(lw, &a.lhs), term(lw, &a.rhs)) else {
+                // The checker admits only these two columns; an aggregate is never skipped.
+                lw.fail(slot.loc.file, Diagnostic::internal("lowering", "an aggregate term that is not a column of the run", a.span));
+                continue;
+            };
             let src = lw.sources.get(slot.loc.file.0 as usize);
             let text = crate::compliance::clause_text(lw.sources, slot.loc.file, a.span);
             let (line, _) = src.map(|s| s.line_col(a.span.start)).unwrap_or((0, 0));
