@@ -430,6 +430,8 @@ impl<'a> Checker<'a> {
             );
             return;
         }
+        let mut fields = std::mem::take(&mut self.m.records[id.0 as usize].fields);
+        let national: Vec<String> = fields.iter().filter(|b| !b.local).map(|b| b.name.clone()).collect();
         for f in &r.fields {
             if f.cite.is_none() {
                 self.error(
@@ -445,13 +447,12 @@ impl<'a> Checker<'a> {
                     "the framework's record has its key",
                 ));
             }
-            let before = self.m.records[id.0 as usize].fields.clone();
-            let national: Vec<String> = before.iter().filter(|b| !b.local).map(|b| b.name.clone()).collect();
             self.refuse_framework_lookalike(&f.name, &national);
-            if let Some(info) = self.field_info(f, &before, true) {
-                self.m.records[id.0 as usize].fields.push(info);
+            if let Some(info) = self.field_info(f, &fields, true) {
+                fields.push(info);
             }
         }
+        self.m.records[id.0 as usize].fields = fields;
     }
 
     /// The slots a framework record's `local fields for` names must be slots of the file.
@@ -595,13 +596,11 @@ impl<'a> Checker<'a> {
             .iter()
             .map(|r| {
                 let (mut rules, mut slots) = (Vec::new(), Vec::new());
-                let mut visit = |e: &TExpr| match &e.kind {
+                r.walk_body(&mut |e: &TExpr| match &e.kind {
                     TKind::Call(c, _) => rules.push(*c),
                     TKind::SlotCall(s, _) => slots.push(*s),
                     _ => {}
-                };
-                r.lets.iter().for_each(|l| l.value.walk(&mut visit));
-                r.result.walk(&mut visit);
+                });
                 (rules, slots)
             })
             .collect();

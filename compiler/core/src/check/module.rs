@@ -170,6 +170,12 @@ impl RuleInfo {
     pub fn param_types(&self) -> Vec<Ty> {
         self.locals[..self.params].iter().map(|l| l.ty).collect()
     }
+
+    /// Visits every expression of the body: the `let` values in order, then the result.
+    pub fn walk_body(&self, f: &mut dyn FnMut(&TExpr)) {
+        self.lets.iter().for_each(|l| l.value.walk(f));
+        self.result.walk(f);
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -270,6 +276,11 @@ impl Module {
 
     pub fn rule(&self, id: RuleId) -> &RuleInfo {
         &self.rules[id.0 as usize]
+    }
+
+    /// Everything a framework bounds: its slots, then its locked rules with clauses.
+    pub fn bounds(&self) -> impl Iterator<Item = &SlotInfo> {
+        self.slots.iter().chain(&self.locked_bounds)
     }
 
     /// The file checked last: the scheme when a framework was loaded first.

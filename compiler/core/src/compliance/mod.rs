@@ -287,6 +287,7 @@ fn check_filed(m: &Module, sources: &[SourceFile]) -> Vec<Diagnostic> {
     let national: BTreeSet<String> = cites.flat_map(|c| document_numbers(c)).collect();
     for r in m.rules.iter().filter(|r| r.loc.file == scheme) {
         let slot = m.slots.iter().find(|s| s.name == r.name);
+        let numbers = r.filed.as_deref().map(document_numbers).unwrap_or_default();
         match (slot.filter(|s| s.filed.is_some()), &r.filed) {
             (Some(slot), None) => diags.push(
                 Diagnostic::new(
@@ -298,7 +299,7 @@ fn check_filed(m: &Module, sources: &[SourceFile]) -> Vec<Diagnostic> {
                 .with_note(framework_ref(m, sources, slot.loc.file, slot.loc.span, slot.cite.as_ref()))
                 .with_help(format!("write `rule {}(…) -> … filed \"…〔YEAR〕N号\" = …` with the approval document", r.name)),
             ),
-            (Some(_), Some(doc)) if document_numbers(doc).is_empty() => diags.push(
+            (Some(_), Some(doc)) if numbers.is_empty() => diags.push(
                 Diagnostic::new(
                     &codes::FILED_ADDON,
                     format!("`{doc}` does not name a document"),
@@ -307,7 +308,7 @@ fn check_filed(m: &Module, sources: &[SourceFile]) -> Vec<Diagnostic> {
                 )
                 .with_help("name the approval document by its number: issuer, 〔year〕, number, 号"),
             ),
-            (Some(_), Some(doc)) if document_numbers(doc).iter().any(|n| national.contains(n)) => diags.push(
+            (Some(_), Some(doc)) if numbers.iter().any(|n| national.contains(n)) => diags.push(
                 Diagnostic::new(
                     &codes::FILED_ADDON,
                     format!("`{doc}` is a document the framework itself cites, not a province's approval"),
@@ -376,11 +377,8 @@ pub fn bounded_rules(m: &Module) -> impl Iterator<Item = (&crate::check::SlotInf
 /// Whether every slot a rule reaches is linked to a scheme's rule.
 fn fully_linked(m: &Module, rule: RuleId) -> bool {
     reachable_rules(m, &[rule]).iter().all(|r| {
-        let info = m.rule(RuleId(*r));
         let mut linked = true;
-        let mut visit = |e: &TExpr| linked &= !matches!(e.kind, TKind::SlotCall(..));
-        info.lets.iter().for_each(|l| l.value.walk(&mut visit));
-        info.result.walk(&mut visit);
+        m.rule(RuleId(*r)).walk_body(&mut |e: &TExpr| linked &= !matches!(e.kind, TKind::SlotCall(..)));
         linked
     })
 }
@@ -401,13 +399,11 @@ pub fn scheme_anchor(m: &Module, rule: RuleId) -> crate::span::Span {
             return info.head;
         }
         let mut calls = Vec::new();
-        let mut visit = |e: &TExpr| {
+        info.walk_body(&mut |e: &TExpr| {
             if let TKind::Call(c, _) = &e.kind {
                 calls.push(*c);
             }
-        };
-        info.lets.iter().for_each(|l| l.value.walk(&mut visit));
-        info.result.walk(&mut visit);
+        });
         stack.extend(calls.into_iter().rev());
     }
     m.files.get(main.0 as usize).map(|f| f.header).unwrap_or(m.rule(rule).head)
@@ -446,16 +442,11 @@ pub fn reachable_rules(m: &Module, roots: &[RuleId]) -> BTreeSet<u32> {
         if !seen.insert(r.0) {
             continue;
         }
-        let info = m.rule(r);
-        let mut visit = |e: &TExpr| {
+        m.rule(r).walk_body(&mut |e: &TExpr| {
             if let TKind::Call(c, _) = &e.kind {
                 stack.push(*c);
             }
-        };
-        for l in &info.lets {
-            l.value.walk(&mut visit);
-        }
-        info.result.walk(&mut visit);
+        });
     }
     seen
 }

@@ -20,7 +20,7 @@ pub(crate) fn check_population(
     let Some(first) = rows.first() else { return Ok(()) };
     let rec_ty = first.ty;
     let mut checked = 0;
-    for slot in m.slots.iter().chain(&m.locked_bounds) {
+    for slot in m.bounds() {
         if slot.aggregates.is_empty() || slot.params.len() != 1 || slot.params[0].ty != rec_ty {
             continue;
         }

@@ -60,7 +60,7 @@ pub fn validity(m: &Module) -> Option<Validity> {
     let from = m.files.last()?.effective?;
     let slot_rules: Vec<RuleId> = super::bounded_rules(m).map(|(_, r)| r).collect();
     let mut exprs: Vec<&TExpr> = Vec::new();
-    for slot in m.slots.iter().chain(&m.locked_bounds) {
+    for slot in m.bounds() {
         exprs.extend(slot.requires.iter().map(|r| &r.cond));
         for a in &slot.aggregates {
             exprs.extend([&a.lhs, &a.rhs].into_iter().filter_map(|t| t.factor.as_ref()));

@@ -76,7 +76,7 @@ fn aggregate_specs(lw: &mut Lowerer, entries: &[RuleId]) -> Vec<pol_kernel::Aggr
     let mut specs = Vec::new();
     for (o, r) in entries.iter().enumerate() {
         let rule = m.rule(*r);
-        let Some(slot) = m.slots.iter().chain(&m.locked_bounds).find(|s| s.name == rule.name) else { continue };
+        let Some(slot) = m.bounds().find(|s| s.name == rule.name) else { continue };
         lw.set_context(slot.loc.file, &slot.name);
         for a in &slot.aggregates {
             let term = |lw: &mut Lowerer, t: &check::AggTermInfo| -> Option<AggregateTerm> {
