@@ -29,7 +29,7 @@ impl AtomicFile {
         let name = final_path.file_name().ok_or_else(|| RuntimeError::invalid(format!("`{}` is not a file name", final_path.display())))?;
         std::fs::create_dir_all(&dir).map_err(|e| RuntimeError::io(&dir, "create the folder", e))?;
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let temp_name = format!(".{}.{}.{n}.tmp", name.to_string_lossy(), std::process::id());
+        let temp_name = format!("{}{}.{n}.tmp", temp_prefix(&name.to_string_lossy()), std::process::id());
         let temp_path = dir.join(temp_name);
         let file =
             OpenOptions::new().write(true).create_new(true).open(&temp_path).map_err(|e| RuntimeError::io(&temp_path, "create", e))?;
@@ -75,6 +75,43 @@ impl Drop for AtomicFile {
     }
 }
 
+/// The start of every temporary name of `name`: `.<name>.`, then the writing process's id.
+fn temp_prefix(name: &str) -> String {
+    format!(".{name}.")
+}
+
+/// Removes the temporary files of `final_path` that a process which no longer exists left
+/// behind (killed by SIGKILL or a power cut, so its own clean-up never ran); returns them.
+///
+/// A temporary name carries its writer's process id; a file is stale when `/proc/<pid>` is
+/// gone. Without `/proc` nothing is removed, since liveness cannot be told.
+pub(crate) fn remove_stale_temporaries(final_path: &Path) -> Vec<PathBuf> {
+    let Some(name) = final_path.file_name().map(|n| n.to_string_lossy().into_owned()) else { return Vec::new() };
+    let dir = match final_path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !Path::new("/proc/self").exists() {
+        return Vec::new();
+    }
+    let prefix = temp_prefix(&name);
+    let Ok(entries) = std::fs::read_dir(&dir) else { return Vec::new() };
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file_name.strip_prefix(&prefix).and_then(|r| r.strip_suffix(".tmp")) else { continue };
+        let Some(pid) = rest.split('.').next().and_then(|p| p.parse::<u32>().ok()) else { continue };
+        if pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        if std::fs::remove_file(entry.path()).is_ok() {
+            removed.push(entry.path());
+        }
+    }
+    removed.sort();
+    removed
+}
+
 /// Writes `bytes` atomically to `path`.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), RuntimeError> {
     let atomic = AtomicFile::create(path)?;
@@ -97,6 +134,21 @@ mod tests {
         let leftovers: Vec<_> =
             std::fs::read_dir(path.parent().expect("parent")).expect("list").map(|e| e.expect("entry").file_name()).collect();
         assert_eq!(leftovers, [std::ffi::OsString::from("out.csv")], "no temporary file remains");
+    }
+
+    #[test]
+    fn stale_temporaries_of_dead_processes_are_removed_and_live_ones_kept() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let out = root.path().join("out.parquet");
+        // No process has id 4294967295 (above Linux's pid_max); this process is alive.
+        let dead = root.path().join(".out.parquet.4294967295.0.tmp");
+        let live = root.path().join(format!(".out.parquet.{}.99.tmp", std::process::id()));
+        let other = root.path().join(".other.parquet.4294967295.0.tmp");
+        for p in [&dead, &live, &other] {
+            std::fs::write(p, b"x").expect("write");
+        }
+        assert_eq!(remove_stale_temporaries(&out), std::slice::from_ref(&dead));
+        assert!(!dead.exists() && live.exists() && other.exists());
     }
 
     #[test]

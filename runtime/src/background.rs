@@ -1,34 +1,77 @@
 //! A buffered file writer whose `write` system calls run on a helper thread, so that encoding
 //! the next rows overlaps with the kernel copying the previous ones into the page cache (on the
-//! machines we measured, writing 50 MB to disk costs about as much as encoding it).
+//! machines we measured, writing 50 MB to disk costs about as much as encoding it). The helper
+//! also hashes what it writes (SHA-256, for the run's manifest), off the encoding thread.
 
 use std::fs::File;
 use std::io::{self, Write};
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
+use sha2::{Digest, Sha256};
+
 /// Bytes handed to the helper thread at a time.
 const CHUNK: usize = 1 << 20;
 /// Chunks that may wait for the helper thread; bounds the memory used.
 const QUEUE: usize = 4;
 
+/// What was written: the byte count and the SHA-256 of the bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Written {
+    pub bytes: u64,
+    pub sha256: [u8; 32],
+}
+
 /// A `Write` that forwards full chunks to a thread owning the file.
 pub(crate) struct BackgroundWriter {
     buffer: Vec<u8>,
     sender: Option<SyncSender<Vec<u8>>>,
-    thread: Option<JoinHandle<io::Result<()>>>,
+    thread: Option<JoinHandle<io::Result<Written>>>,
+    /// The helper's error, once it has stopped on one: every later call reports it.
+    failed: Option<(io::ErrorKind, String)>,
 }
 
 impl BackgroundWriter {
     pub fn new(mut file: File) -> io::Result<Self> {
         let (sender, receiver) = sync_channel::<Vec<u8>>(QUEUE);
         let thread = std::thread::Builder::new().name("pol-write".into()).spawn(move || {
+            let mut hash = Sha256::new();
+            let mut bytes = 0u64;
             for chunk in receiver {
                 file.write_all(&chunk)?;
+                hash.update(&chunk);
+                bytes += chunk.len() as u64;
             }
-            Ok(())
+            Ok(Written { bytes, sha256: hash.finalize().into() })
         })?;
-        Ok(BackgroundWriter { buffer: Vec::with_capacity(CHUNK), sender: Some(sender), thread: Some(thread) })
+        Ok(BackgroundWriter { buffer: Vec::with_capacity(CHUNK), sender: Some(sender), thread: Some(thread), failed: None })
+    }
+
+    /// The helper thread's own error (disk full, say), which explains a failed send: the
+    /// channel only says that the thread stopped.
+    fn stopped(&mut self) -> io::Error {
+        if self.failed.is_none() {
+            self.sender.take();
+            let why = match self.thread.take().map(JoinHandle::join) {
+                Some(Ok(Err(e))) => (e.kind(), e.to_string()),
+                Some(Err(_)) => (io::ErrorKind::Other, "the file writer thread panicked".to_string()),
+                _ => (io::ErrorKind::Other, "the file writer thread stopped".to_string()),
+            };
+            self.failed = Some(why);
+        }
+        let (kind, message) = self.failed.clone().unwrap_or((io::ErrorKind::Other, String::new()));
+        io::Error::new(kind, message)
+    }
+
+    fn hand_over(&mut self, chunk: Vec<u8>) -> io::Result<()> {
+        if self.failed.is_some() {
+            return Err(self.stopped());
+        }
+        let sent = self.sender.as_ref().map(|s| s.send(chunk));
+        match sent {
+            Some(Ok(())) => Ok(()),
+            _ => Err(self.stopped()),
+        }
     }
 
     fn send(&mut self) -> io::Result<()> {
@@ -36,20 +79,18 @@ impl BackgroundWriter {
             return Ok(());
         }
         let chunk = std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK));
-        let stopped = || io::Error::other("the background file writer stopped");
-        self.sender.as_ref().ok_or_else(stopped)?.send(chunk).map_err(|_| stopped())
+        self.hand_over(chunk)
     }
 
     /// Sends the last bytes and waits until every byte has been written.
-    pub fn finish(&mut self) -> io::Result<()> {
-        let sent = self.send();
+    pub fn finish(&mut self) -> io::Result<Written> {
+        self.send()?;
         self.sender.take();
-        let joined = match self.thread.take() {
-            Some(thread) => thread.join().unwrap_or_else(|_| Err(io::Error::other("the background file writer panicked"))),
-            None => Ok(()),
-        };
-        // The helper's own error explains a failed send better than the send does.
-        joined.and(sent)
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(io::Error::other("the file writer thread panicked")),
+            None => Err(self.stopped()),
+        }
     }
 }
 
@@ -59,8 +100,7 @@ impl Write for BackgroundWriter {
             self.send()?;
         }
         if bytes.len() >= CHUNK {
-            let stopped = || io::Error::other("the background file writer stopped");
-            self.sender.as_ref().ok_or_else(stopped)?.send(bytes.to_vec()).map_err(|_| stopped())?;
+            self.hand_over(bytes.to_vec())?;
         } else {
             self.buffer.extend_from_slice(bytes);
         }

@@ -109,7 +109,7 @@ pub fn measure_io_floor(sig: &KernelSignature, input: &Path, output: &Path, batc
     drop(rx);
     let _ = reading.join();
     let t = Instant::now();
-    writer.finish()?.commit()?;
+    writer.finish()?.atomic.commit()?;
     write += t.elapsed();
     Ok(IoFloor { rows, read, write, elapsed: start.elapsed() })
 }

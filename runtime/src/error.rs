@@ -51,16 +51,35 @@ pub enum RuntimeError {
     RowCountMismatch { rows_in: u64, rows_out: u64, rows_in_ledger: u64 },
     /// An aggregate sum went beyond 128 bits; the run cannot decide its requirements exactly.
     AggregateOverflow { slot: String },
-    /// One or more aggregate requirements were broken. The output file was not created; the
-    /// ledger and the summary were (the summary records which requirement failed).
-    AggregatesFailed { summary: Box<RunSummary> },
+    /// The run read every row but may not write its output: an aggregate requirement is broken,
+    /// the ledger has more rows than `max_errors` allows, or no row reached the output. The
+    /// ledger, the summary (whose `failures` say why) and a manifest of outcome `failed` were
+    /// written; the earlier run's files were moved aside (`previous_files_moved`).
+    RunFailed { summary: Box<RunSummary> },
+    /// The run was cancelled (a signal); its temporary files are removed.
+    Interrupted,
+    /// A run that had started failed with `cause`; the earlier run's files were moved aside
+    /// (`from`, `to`), so that no output stays under the output's name.
+    Stopped { cause: Box<RuntimeError>, retired: Vec<(PathBuf, PathBuf)> },
 }
 
 impl RuntimeError {
     /// Whether the run failed because of what the rules say about the data (a broken or
     /// undecidable aggregate requirement: exit code 1), not because of usage or IO (exit 2).
     pub fn is_rule_failure(&self) -> bool {
-        matches!(self, RuntimeError::AggregatesFailed { .. } | RuntimeError::AggregateOverflow { .. })
+        match self {
+            RuntimeError::RunFailed { .. } | RuntimeError::AggregateOverflow { .. } => true,
+            RuntimeError::Stopped { cause, .. } => cause.is_rule_failure(),
+            _ => false,
+        }
+    }
+
+    /// The error itself, without the note on moved files.
+    pub fn cause(&self) -> &RuntimeError {
+        match self {
+            RuntimeError::Stopped { cause, .. } => cause,
+            other => other,
+        }
     }
 
     pub(crate) fn io(file: impl Into<PathBuf>, action: &'static str, source: std::io::Error) -> Self {
@@ -102,10 +121,21 @@ impl fmt::Display for RuntimeError {
             RuntimeError::AggregateOverflow { slot } => {
                 write!(f, "aggregate requirement of `{slot}`: sums too large to compare exactly")
             }
-            RuntimeError::AggregatesFailed { summary } => {
-                write!(f, "aggregate requirement broken; output `{}` not written:", summary.output)?;
-                for agg in summary.aggregates.iter().filter(|a| !a.holds) {
-                    write!(f, "\n  - {}: `{}` ({}): {} vs {}", agg.slot, agg.text, agg.origin, agg.lhs, agg.rhs)?;
+            RuntimeError::RunFailed { summary } => {
+                write!(f, "the run failed; output `{}` not written:", summary.output)?;
+                for failure in &summary.failures {
+                    write!(f, "\n  - {failure}")?;
+                }
+                for moved in &summary.previous_files_moved {
+                    write!(f, "\n  the earlier run's file was moved: {moved}")?;
+                }
+                write!(f, "\n  the ledger `{}` and the summary say more", summary.errors)
+            }
+            RuntimeError::Interrupted => f.write_str("interrupted; the run's temporary files were removed and nothing was written"),
+            RuntimeError::Stopped { cause, retired } => {
+                write!(f, "{cause}")?;
+                for (from, to) in retired {
+                    write!(f, "\n  the earlier run's file was moved: {} -> {}", from.display(), to.display())?;
                 }
                 Ok(())
             }

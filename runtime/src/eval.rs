@@ -13,10 +13,11 @@ use pol_kernel::{Kernel, KernelSignature, ROW_OK, RowErrorInfo, RowStatus};
 
 use crate::aggregate::{SideSums, add_batch};
 use crate::error::RuntimeError;
+use crate::keys::{CODE_DUPLICATE_KEY, DuplicateRows};
 use crate::ledger::RowError;
 use crate::read::BoundInput;
 use crate::schema::{ColumnFrom, OutputColumn, bind_inputs, output_columns, output_schema, output_type};
-use crate::validate::convert_batch_into;
+use crate::validate::{InputFault, convert_batch_into};
 use crate::write::{build_array, build_array_from, representable};
 
 /// Code of a row whose result cannot be written in its output type (e.g. money beyond
@@ -55,6 +56,8 @@ pub(crate) struct Evaluator<'k> {
     /// for every batch cost more in page faults than the kernel's arithmetic. It holds at most
     /// the buffers of the batches evaluated at once (one per pool thread).
     spare: Mutex<Spare>,
+    /// Rows whose key another row also has ([`crate::keys`]), with their messages.
+    duplicates: DuplicateRows,
 }
 
 #[derive(Default)]
@@ -64,10 +67,10 @@ struct Spare {
 }
 
 impl<'k> Evaluator<'k> {
-    pub fn new(kernel: &'k dyn Kernel, bound: Vec<BoundInput>) -> Self {
+    pub fn new(kernel: &'k dyn Kernel, bound: Vec<BoundInput>, duplicates: DuplicateRows) -> Self {
         let columns = output_columns(kernel.signature());
         let schema = output_schema(&columns);
-        Evaluator { kernel, bound, columns, schema, spare: Mutex::new(Spare::default()) }
+        Evaluator { kernel, bound, columns, schema, spare: Mutex::new(Spare::default()), duplicates }
     }
 
     fn spare(&self) -> std::sync::MutexGuard<'_, Spare> {
@@ -101,7 +104,12 @@ impl<'k> Evaluator<'k> {
             let outputs: Vec<Vec<i64>> = (0..sig.outputs.len()).map(&mut take).collect();
             (inputs, outputs, spare.status.pop().unwrap_or_default())
         };
-        let faults = convert_batch_into(batch, &sig.inputs, &self.bound, &mut inputs);
+        let mut faults = convert_batch_into(batch, &sig.inputs, &self.bound, &mut inputs);
+        let last_row = first_row + n as u64;
+        for (row, message) in self.duplicates.range(first_row..last_row) {
+            let column = sig.inputs.iter().filter(|s| s.is_id).map(|s| s.name.as_str()).collect::<Vec<_>>().join(",");
+            faults.entry((row - first_row) as usize).or_insert(InputFault { code: CODE_DUPLICATE_KEY, column, message: message.clone() });
+        }
         for out in &mut outputs {
             out.clear();
             out.resize(n, 0);
@@ -227,7 +235,7 @@ pub fn eval_record_batch(kernel: &dyn Kernel, batch: &RecordBatch) -> Result<Bat
     let place = std::path::Path::new("<record batch>");
     let bindings = bind_inputs(place, batch.schema_ref(), &sig.inputs, false)?;
     let bound = bindings.into_iter().map(|b| BoundInput { column: b.file_index, source: b.source }).collect();
-    let evaluator = Evaluator::new(kernel, bound);
+    let evaluator = Evaluator::new(kernel, bound, DuplicateRows::new());
     let mut ev = evaluator.evaluate(batch, 1);
     let nulls = (!ev.all_kept).then(|| NullBuffer::from(ev.kept.clone()));
     let mut arrays = Vec::with_capacity(sig.outputs.len());

@@ -195,7 +195,7 @@ pub fn generate_with_profile(
         writer.write(&batch)?;
         row += n;
     }
-    writer.finish()?.commit()?;
+    writer.finish()?.atomic.commit()?;
     let totals = totals.into_iter().flatten().collect();
     Ok(GenerateReport { rows, elapsed: start.elapsed(), totals })
 }

@@ -5,13 +5,15 @@
 //! (`V000x` input errors, the kernel's `R000x` faults), `rule` (empty for input errors),
 //! `column` (the input or output column at fault, empty for kernel faults) and `message`.
 
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::Path;
 
 use serde::Serialize;
 
 use crate::atomic::AtomicFile;
+use crate::background::BackgroundWriter;
 use crate::error::RuntimeError;
+use crate::write::FinishedFile;
 
 /// One row that did not reach the output, and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -42,7 +44,7 @@ fn csv_field(out: &mut Vec<u8>, field: &str) {
 /// The ledger file being written under a temporary name.
 pub(crate) struct LedgerWriter {
     atomic: AtomicFile,
-    out: BufWriter<std::fs::File>,
+    out: BackgroundWriter,
     line: Vec<u8>,
     pub rows: u64,
 }
@@ -51,7 +53,7 @@ impl LedgerWriter {
     /// Creates the ledger and writes its header; `id_names` are the id columns' names.
     pub fn create(path: &Path, id_names: &[String]) -> Result<Self, RuntimeError> {
         let atomic = AtomicFile::create(path)?;
-        let out = BufWriter::with_capacity(1 << 16, atomic.file()?);
+        let out = BackgroundWriter::new(atomic.file()?).map_err(|e| RuntimeError::io(path, "write", e))?;
         let mut ledger = LedgerWriter { atomic, out, line: Vec::new(), rows: 0 };
         let mut header: Vec<&str> = vec!["row"];
         header.extend(id_names.iter().map(String::as_str));
@@ -81,9 +83,9 @@ impl LedgerWriter {
         self.write_line(&fields)
     }
 
-    /// Flushes; the ledger keeps its temporary name until the returned file is committed.
-    pub fn finish(mut self) -> Result<AtomicFile, RuntimeError> {
-        self.out.flush().map_err(|e| RuntimeError::io(self.atomic.final_path(), "write", e))?;
-        Ok(self.atomic)
+    /// Writes the last bytes; the ledger keeps its temporary name until the run commits.
+    pub fn finish(mut self) -> Result<FinishedFile, RuntimeError> {
+        let written = self.out.finish().map_err(|e| RuntimeError::io(self.atomic.final_path(), "write", e))?;
+        Ok(FinishedFile { atomic: self.atomic, rows: self.rows, written })
     }
 }

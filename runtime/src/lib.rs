@@ -52,12 +52,22 @@
 //! order, and the bytes are the same whatever the thread count and batch size. Parquet settings:
 //! [`parquet_writer_properties`].
 //!
+//! # Run outcome and integrity
 //! Every file (output, ledger, summary) is written under a temporary name in its directory,
-//! synced, then renamed; a failed run removes its temporary files, so no partial file ever has a
-//! final name (a file already there from an earlier run is left as it was). When an aggregate
-//! requirement is broken and [`RunOptions::warn_aggregates`] is off, the output is *not*
-//! created, the ledger and the summary are (the summary says which requirement failed and
-//! `output_written: false`), and [`run`] returns [`RuntimeError::AggregatesFailed`].
+//! synced, then renamed; then a manifest (`<stem>.manifest.json`, see [`verify`]) naming each
+//! file with its size, SHA-256 and row count is written last, after the earlier manifest was
+//! removed: a set of files is committed exactly when a manifest vouches for it. The run fails
+//! (exit 1 in the CLI) without writing its output when the ledger holds more rows than
+//! [`RunOptions::max_errors`] allows (default: none), when no row reached the output, or when an
+//! aggregate requirement is broken and [`RunOptions::warn_aggregates`] is off; the ledger, the
+//! summary (`failures` says why) and a manifest of outcome `failed` are still written, and
+//! [`run`] returns [`RuntimeError::RunFailed`]. A run that fails after it has started (also
+//! midway, on an IO error or a signal) leaves no output under the output's name: the earlier
+//! run's files are moved to `<stem>.previous.<ext>`. Before reading any record, a run checks its
+//! options (batch size, threads, writable paths that are not folders), removes temporary files
+//! that killed runs left, and finds every key held by two rows (both go to the ledger, `V0005`;
+//! [`MAX_KEY_FIELDS`]). Parquet page checksums are verified where the file has them, and every
+//! codec arrow-rs supports is compiled in.
 //!
 //! # Parallelism
 //! Batches are decoded by one reader thread, evaluated on a local rayon pool of
@@ -68,9 +78,11 @@ mod aggregate;
 mod atomic;
 mod background;
 mod bench;
+mod commit;
 mod error;
 mod eval;
 mod generate;
+mod keys;
 pub mod ledger;
 pub mod profile;
 mod read;
@@ -83,13 +95,15 @@ mod write;
 
 pub use aggregate::AggregateResult;
 pub use bench::{ColumnsInMemory, IoFloor, measure_io_floor, read_columns};
+pub use commit::{MANIFEST_FORMAT, Manifest, ManifestFile, Verification, manifest_path_for, verify};
 pub use error::{RuntimeError, SchemaProblem};
 pub use eval::{BatchEvaluation, CODE_UNWRITABLE, eval_record_batch};
 pub use generate::{ColumnTotal, GenerateReport, default_domain, generate, generate_with_profile};
+pub use keys::{CODE_DUPLICATE_KEY, MAX_KEY_FIELDS};
 pub use ledger::RowError;
 pub use pol_kernel::{ColumnSpec, ColumnType, Kernel, KernelSignature};
 pub use profile::Profile;
-pub use run::{DEFAULT_BATCH_ROWS, RunOptions, run};
+pub use run::{DEFAULT_BATCH_ROWS, ErrorLimit, MAX_BATCH_ROWS, MAX_THREADS, RunOptions, run};
 pub use schema::{FileFormat, output_type};
 pub use summary::RunSummary;
 pub use validate::{CODE_BAD_VALUE, CODE_MISSING, CODE_OUT_OF_DOMAIN};

@@ -10,17 +10,20 @@
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use arrow::record_batch::RecordBatch;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use pol_kernel::Kernel;
 
 use crate::aggregate::{self, SideSums};
-use crate::atomic::write_atomically;
+use crate::commit::{RunFiles, probe_writable};
 use crate::error::RuntimeError;
 use crate::eval::{BatchOutcome, Evaluator};
+use crate::keys::{DuplicateRows, duplicate_keys};
 use crate::ledger::LedgerWriter;
 use crate::read::{InputReader, open_input};
 use crate::schema::{FileFormat, check_signature};
@@ -34,6 +37,66 @@ const EVAL_STACK_BYTES: usize = 512 << 20;
 /// Default rows per batch: large enough to amortize per-batch costs, small enough that a window
 /// of batches stays in the tens of megabytes.
 pub const DEFAULT_BATCH_ROWS: usize = 65_536;
+
+/// The largest `batch_rows` accepted: a window of `2 × threads + 2` batches of this many rows
+/// stays within a few hundred megabytes for records of a few dozen fields.
+pub const MAX_BATCH_ROWS: usize = 1 << 20;
+
+/// The most evaluation threads accepted.
+pub const MAX_THREADS: usize = 1024;
+
+/// How many ledger rows a run may have and still write its output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorLimit {
+    /// At most this many rows.
+    Rows(u64),
+    /// At most this share of the input rows, in millionths (`0.5%` is 5 000).
+    Millionths(u64),
+}
+
+impl ErrorLimit {
+    /// `N` (rows) or `N%` (a share of the input rows, up to 4 decimal places).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let t = text.trim();
+        let bad = || format!("`{text}` is not a row count (`100`) or a percentage (`0.5%`)");
+        if let Some(pct) = t.strip_suffix('%') {
+            let (whole, frac) = pct.trim().split_once('.').unwrap_or((pct.trim(), ""));
+            if whole.is_empty() || frac.len() > 4 || !whole.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+                return Err(bad());
+            }
+            let whole: u64 = whole.parse().map_err(|_| bad())?;
+            let frac: u64 = format!("{frac:0<4}").parse().map_err(|_| bad())?;
+            let m = whole.checked_mul(10_000).and_then(|w| w.checked_add(frac)).ok_or_else(bad)?;
+            if m > 1_000_000 {
+                return Err(format!("`{text}` is more than 100%"));
+            }
+            Ok(ErrorLimit::Millionths(m))
+        } else {
+            t.parse::<u64>().map(ErrorLimit::Rows).map_err(|_| bad())
+        }
+    }
+
+    /// Whether `ledger` rows out of `rows_in` stay within the limit (exact integer arithmetic).
+    pub fn allows(&self, ledger: u64, rows_in: u64) -> bool {
+        match *self {
+            ErrorLimit::Rows(n) => ledger <= n,
+            ErrorLimit::Millionths(m) => u128::from(ledger) * 1_000_000 <= u128::from(m) * u128::from(rows_in),
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            ErrorLimit::Rows(n) => write!(f, "{n}"),
+            ErrorLimit::Millionths(m) => {
+                let frac = format!("{:04}", m % 10_000);
+                let frac = frac.trim_end_matches('0');
+                if frac.is_empty() { write!(f, "{}%", m / 10_000) } else { write!(f, "{}.{frac}%", m / 10_000) }
+            }
+        }
+    }
+}
 
 /// What to run and where to put the results.
 #[derive(Clone, Debug)]
@@ -54,6 +117,11 @@ pub struct RunOptions {
     pub warn_aggregates: bool,
     /// Show a progress bar on stderr, if stderr is a terminal.
     pub progress: bool,
+    /// Ledger rows allowed before the run fails (default none: [`ErrorLimit::Rows`]`(0)`).
+    pub max_errors: ErrorLimit,
+    /// Set (by a signal handler, say) to stop the run: it then fails with
+    /// [`RuntimeError::Interrupted`] and removes its temporary files.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 impl RunOptions {
@@ -68,6 +136,8 @@ impl RunOptions {
             batch_rows: DEFAULT_BATCH_ROWS,
             warn_aggregates: false,
             progress: false,
+            max_errors: ErrorLimit::Rows(0),
+            cancel: None,
         }
     }
 
@@ -86,6 +156,19 @@ impl RunOptions {
         self.summary.clone().unwrap_or_else(|| self.sibling(".summary.json"))
     }
 
+    /// Where the manifest goes: `<output without extension>.manifest.json`.
+    pub fn manifest_path(&self) -> PathBuf {
+        self.sibling(".manifest.json")
+    }
+
+    fn files(&self) -> RunFiles {
+        RunFiles { output: self.output.clone(), ledger: self.errors_path(), summary: self.summary_path(), manifest: self.manifest_path() }
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed))
+    }
+
     /// The thread count a run uses.
     pub fn thread_count(&self) -> usize {
         self.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1)
@@ -93,13 +176,21 @@ impl RunOptions {
 }
 
 /// Checks the options that can be checked without opening the input.
-fn check_paths(opts: &RunOptions) -> Result<(), RuntimeError> {
+fn check_options(opts: &RunOptions) -> Result<(), RuntimeError> {
+    if !(1..=MAX_BATCH_ROWS).contains(&opts.batch_rows) {
+        return Err(RuntimeError::invalid(format!("batch rows {} is outside 1 ..= {MAX_BATCH_ROWS}", opts.batch_rows)));
+    }
+    if let Some(t) = opts.threads
+        && !(1..=MAX_THREADS).contains(&t)
+    {
+        return Err(RuntimeError::invalid(format!("threads {t} is outside 1 ..= {MAX_THREADS}")));
+    }
     FileFormat::from_path(&opts.output, "output")?;
     let errors = opts.errors_path();
     if FileFormat::from_path(&errors, "error ledger")? != FileFormat::Csv {
         return Err(RuntimeError::invalid(format!("error ledger `{}` must be a .csv file", errors.display())));
     }
-    let paths = [opts.input.clone(), opts.output.clone(), errors, opts.summary_path()];
+    let paths = [opts.input.clone(), opts.output.clone(), errors, opts.summary_path(), opts.manifest_path()];
     for (i, a) in paths.iter().enumerate() {
         for b in &paths[i + 1..] {
             if a == b || std::fs::canonicalize(a).ok().is_some_and(|c| std::fs::canonicalize(b).ok() == Some(c)) {
@@ -123,7 +214,10 @@ fn read_loop(mut reader: InputReader, credits: mpsc::Receiver<()>, events: mpsc:
     let mut seq = 0u64;
     let mut first_row = 1u64;
     while credits.recv().is_ok() {
-        match reader.next_batch() {
+        let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.next_batch())).unwrap_or_else(|panic| {
+            Err(RuntimeError::invalid(format!("internal error: reading from record {first_row} panicked: {}", panic_text(&panic))))
+        });
+        match next {
             Ok(Some(batch)) => {
                 let rows = batch.num_rows() as u64;
                 if events.send(Event::Read { seq, first_row, batch }).is_err() {
@@ -181,11 +275,43 @@ pub fn run(kernel: &dyn Kernel, opts: &RunOptions) -> Result<RunSummary, Runtime
     let start = Instant::now();
     let sig = kernel.signature();
     check_signature(sig)?;
-    check_paths(opts)?;
+    check_options(opts)?;
+    let files = opts.files();
+    let stale = files.remove_stale();
+    // Everything that can be found wrong without reading a record is found here, before the
+    // earlier run's files are touched: the input's schema, and folders that cannot be written.
+    let reader = open_input(&opts.input, &sig.inputs, opts.batch_rows)?;
+    for path in [&files.output, &files.ledger, &files.summary, &files.manifest] {
+        probe_writable(path)?;
+    }
+    let spill_dir = match files.output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let duplicates = duplicate_keys(&opts.input, &sig.inputs, opts.batch_rows, &spill_dir)?;
+    match execute(kernel, opts, &files, reader, duplicates, stale, start) {
+        Ok(summary) => Ok(summary),
+        Err(e @ RuntimeError::RunFailed { .. }) => Err(e),
+        Err(cause) => {
+            // The run started and failed: no output may stay under the output's name.
+            let retired = files.retire_previous().unwrap_or_default();
+            if retired.is_empty() { Err(cause) } else { Err(RuntimeError::Stopped { cause: Box::new(cause), retired }) }
+        }
+    }
+}
+
+fn execute(
+    kernel: &dyn Kernel,
+    opts: &RunOptions,
+    files: &RunFiles,
+    reader: InputReader,
+    duplicates: DuplicateRows,
+    stale: Vec<PathBuf>,
+    start: Instant,
+) -> Result<RunSummary, RuntimeError> {
+    let sig = kernel.signature();
     let threads = opts.thread_count();
-    let batch_rows = opts.batch_rows.max(1);
-    // The input is checked against the signature before any output file exists.
-    let reader = open_input(&opts.input, &sig.inputs, batch_rows)?;
+    let batch_rows = opts.batch_rows;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .thread_name(|i| format!("pol-eval-{i}"))
@@ -194,11 +320,10 @@ pub fn run(kernel: &dyn Kernel, opts: &RunOptions) -> Result<RunSummary, Runtime
         .stack_size(EVAL_STACK_BYTES)
         .build()
         .map_err(|e| RuntimeError::invalid(format!("cannot start {threads} threads: {e}")))?;
-    let evaluator = Evaluator::new(kernel, reader.bound.clone());
-    let errors_path = opts.errors_path();
+    let evaluator = Evaluator::new(kernel, reader.bound.clone(), duplicates);
     let id_names: Vec<String> = sig.inputs.iter().filter(|s| s.is_id).map(|s| s.name.clone()).collect();
-    let mut output = OutputWriter::create(&opts.output, evaluator.schema())?;
-    let mut ledger = LedgerWriter::create(&errors_path, &id_names)?;
+    let mut output = OutputWriter::create(&files.output, evaluator.schema())?;
+    let mut ledger = LedgerWriter::create(&files.ledger, &id_names)?;
     let bar = progress_bar(opts.progress, reader.total_rows);
     let mut totals = Totals { sums: vec![SideSums::default(); sig.aggregates.len()], ..Totals::default() };
     let window = 2 * threads + 2;
@@ -210,19 +335,43 @@ pub fn run(kernel: &dyn Kernel, opts: &RunOptions) -> Result<RunSummary, Runtime
             let _ = credit_tx.send(());
         }
         let reader_events = event_tx.clone();
-        scope.spawn(move || read_loop(reader, credit_rx, reader_events));
+        let reader_thread = scope.spawn(move || read_loop(reader, credit_rx, reader_events));
         let evaluator = &evaluator;
         pool.in_place_scope(|tasks| -> Result<(), RuntimeError> {
             let mut pending: BTreeMap<u64, BatchOutcome> = BTreeMap::new();
             let mut next = 0u64;
             let mut batches: Option<u64> = None;
             while batches != Some(next) {
-                let event = event_rx.recv().map_err(|_| RuntimeError::invalid("internal error: the reader stopped"))?;
+                if opts.cancelled() {
+                    return Err(RuntimeError::Interrupted);
+                }
+                let event = match event_rx.recv_timeout(Duration::from_millis(50)) {
+                    Ok(event) => event,
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        // A reader that ended without saying so (it cannot: it catches panics)
+                        // must not leave the run waiting forever.
+                        if batches.is_none() && reader_thread.is_finished() {
+                            match event_rx.try_recv() {
+                                Ok(event) => event,
+                                Err(_) => return Err(RuntimeError::invalid("internal error: the reader thread stopped without a word")),
+                            }
+                        } else {
+                            continue;
+                        }
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => return Err(RuntimeError::invalid("internal error: the reader stopped")),
+                };
                 match event {
                     Event::Read { seq, first_row, batch } => {
                         let events = event_tx.clone();
                         tasks.spawn(move |_| {
-                            let outcome = evaluator.run_batch(&batch, first_row);
+                            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| evaluator.run_batch(&batch, first_row)))
+                                .unwrap_or_else(|panic| {
+                                    Err(RuntimeError::invalid(format!(
+                                        "internal error: evaluating rows {first_row}.. panicked: {}",
+                                        panic_text(&panic)
+                                    )))
+                                });
                             let _ = events.send(Event::Evaluated { seq, outcome });
                         });
                     }
@@ -271,7 +420,25 @@ pub fn run(kernel: &dyn Kernel, opts: &RunOptions) -> Result<RunSummary, Runtime
     }
     let aggregates = aggregate::evaluate(sig, &totals.sums)?;
     let aggregates_hold = aggregates.iter().all(|a| a.holds);
-    let output_written = aggregates_hold || opts.warn_aggregates;
+    let mut failures = Vec::new();
+    if !opts.max_errors.allows(rows_in_ledger, totals.rows_in) {
+        failures.push(format!(
+            "{rows_in_ledger} of {} rows are in the error ledger, more than --max-errors {} allows",
+            totals.rows_in, opts.max_errors
+        ));
+    }
+    if rows_out == 0 && totals.rows_in > 0 {
+        failures.push(format!("none of the {} rows reached the output", totals.rows_in));
+    }
+    if !aggregates_hold && !opts.warn_aggregates {
+        for agg in aggregates.iter().filter(|a| !a.holds) {
+            failures
+                .push(format!("aggregate requirement broken: {} `{}` ({}): {} vs {}", agg.slot, agg.text, agg.origin, agg.lhs, agg.rhs));
+        }
+    }
+    let output_written = failures.is_empty();
+    let finished = if output_written { Some(finished) } else { None };
+    let previous = if output_written { Vec::new() } else { files.retire_previous()? };
     let display = |p: &Path| p.display().to_string();
     let mut summary = RunSummary {
         program: sig.program.clone(),
@@ -280,24 +447,27 @@ pub fn run(kernel: &dyn Kernel, opts: &RunOptions) -> Result<RunSummary, Runtime
         batch_rows,
         input: display(&opts.input),
         output: display(&opts.output),
-        errors: display(&errors_path),
+        errors: display(&files.ledger),
+        manifest: display(&files.manifest),
         rows_in: totals.rows_in,
         rows_out,
         rows_in_ledger,
         ledger_by_code: totals.by_code,
+        max_errors: opts.max_errors.to_string(),
         aggregates,
         aggregates_hold,
         output_written,
+        failures,
+        previous_files_moved: previous.iter().map(|(from, to)| format!("{} -> {}", display(from), display(to))).collect(),
+        stale_temporaries_removed: stale.iter().map(|p| display(p)).collect(),
         elapsed: start.elapsed(),
     };
-    if output_written {
-        finished.commit()?;
-    } else {
-        drop(finished);
-    }
-    ledger_file.commit()?;
     summary.elapsed = start.elapsed();
     let json = serde_json::to_vec_pretty(&summary).map_err(|e| RuntimeError::invalid(format!("cannot serialize the summary: {e}")))?;
-    write_atomically(&opts.summary_path(), &json)?;
-    if output_written { Ok(summary) } else { Err(RuntimeError::AggregatesFailed { summary: Box::new(summary) }) }
+    files.commit(&sig.program, totals.rows_in, finished, ledger_file, &json)?;
+    if output_written { Ok(summary) } else { Err(RuntimeError::RunFailed { summary: Box::new(summary) }) }
+}
+
+fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_default()
 }

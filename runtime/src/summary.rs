@@ -19,17 +19,27 @@ pub struct RunSummary {
     pub input: String,
     pub output: String,
     pub errors: String,
+    /// The run's manifest, written last (see `pol verify`).
+    pub manifest: String,
     pub rows_in: u64,
     pub rows_out: u64,
     pub rows_in_ledger: u64,
     /// Ledger rows per error code.
     pub ledger_by_code: BTreeMap<String, u64>,
+    /// The ledger rows allowed (`--max-errors`): a count, or a percentage of `rows_in`.
+    pub max_errors: String,
     pub aggregates: Vec<AggregateResult>,
     /// Every aggregate requirement holds (true when there are none).
     pub aggregates_hold: bool,
-    /// Whether the output file was written (false when an aggregate requirement failed and
-    /// `warn_aggregates` was off).
+    /// Whether the output file was written: `failures` is empty.
     pub output_written: bool,
+    /// Why the output was not written: a broken aggregate requirement (unless
+    /// `warn_aggregates`), more ledger rows than `max_errors`, no row reaching the output.
+    pub failures: Vec<String>,
+    /// Files of an earlier run moved aside by a failed run (`from -> to`).
+    pub previous_files_moved: Vec<String>,
+    /// Temporary files that killed earlier runs had left, removed by this run.
+    pub stale_temporaries_removed: Vec<String>,
     /// Wall time from opening the input to the last file committed.
     #[serde(rename = "elapsed_ms", serialize_with = "as_millis")]
     pub elapsed: Duration,

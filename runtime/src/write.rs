@@ -16,7 +16,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use pol_kernel::ColumnType;
 
 use crate::atomic::AtomicFile;
-use crate::background::BackgroundWriter;
+use crate::background::{BackgroundWriter, Written};
 use crate::error::RuntimeError;
 use crate::schema::FileFormat;
 
@@ -105,17 +105,12 @@ pub(crate) struct OutputWriter {
     rows: u64,
 }
 
-/// A complete output file still under its temporary name.
-pub(crate) struct FinishedOutput {
-    atomic: AtomicFile,
-    /// Rows in the file.
+/// A complete file of a run still under its temporary name, with what the manifest records.
+pub(crate) struct FinishedFile {
+    pub atomic: AtomicFile,
+    /// Data rows in the file (the header of a CSV file is not one).
     pub rows: u64,
-}
-
-impl FinishedOutput {
-    pub fn commit(self) -> Result<(), RuntimeError> {
-        self.atomic.commit()
-    }
+    pub written: Written,
 }
 
 impl OutputWriter {
@@ -174,7 +169,7 @@ impl OutputWriter {
     }
 
     /// Writes the held-back rows and the file's footer; the file keeps its temporary name.
-    pub fn finish(mut self) -> Result<FinishedOutput, RuntimeError> {
+    pub fn finish(mut self) -> Result<FinishedFile, RuntimeError> {
         if let Some(tail) = self.tail.take() {
             self.write_raw(&tail)?;
         }
@@ -191,7 +186,7 @@ impl OutputWriter {
                 w.into_inner().into_inner().map_err(|e| RuntimeError::io(&path, "write", e.into_error()))?
             }
         };
-        buffered.finish().map_err(|e| RuntimeError::io(&path, "write", e))?;
-        Ok(FinishedOutput { atomic: self.atomic, rows: self.rows })
+        let written = buffered.finish().map_err(|e| RuntimeError::io(&path, "write", e))?;
+        Ok(FinishedFile { atomic: self.atomic, rows: self.rows, written })
     }
 }

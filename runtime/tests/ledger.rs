@@ -7,7 +7,7 @@ use std::fs;
 use arrow::array::{Array, AsArray, Int64Array};
 use arrow::datatypes::{Decimal128Type, Int64Type};
 use common::*;
-use pol_runtime::{RunOptions, run};
+use pol_runtime::{ErrorLimit, RunOptions, RuntimeError, run};
 
 const LINES: &[&str] = &[
     "1,1950-06-01,360,3000.00,Enterprise,false,x",
@@ -50,6 +50,7 @@ fn faulty_rows_go_to_the_ledger_with_their_codes_and_the_rest_to_the_output() {
     let mut opts = RunOptions::new(&input, dir.path().join("out.parquet"));
     opts.threads = Some(2);
     opts.batch_rows = 4; // several batches, so row numbers cross batch boundaries
+    opts.max_errors = ErrorLimit::Rows(12);
     let kernel = AdjustKernel::new(1, 20);
     let summary = run(&kernel, &opts).expect("run");
 
@@ -85,7 +86,8 @@ fn faulty_rows_go_to_the_ledger_with_their_codes_and_the_rest_to_the_output() {
 fn the_summary_json_reports_counts_and_aggregates() {
     let dir = temp_dir();
     let input = write_csv(dir.path(), "in.csv", LINES);
-    let opts = RunOptions::new(&input, dir.path().join("out.csv"));
+    let mut opts = RunOptions::new(&input, dir.path().join("out.csv"));
+    opts.max_errors = ErrorLimit::parse("80%").expect("a share");
     run(&AdjustKernel::new(1, 20), &opts).expect("run");
     let json: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(dir.path().join("out.summary.json")).expect("summary")).expect("json");
@@ -145,6 +147,7 @@ fn enum_names_from_parquet_strings_are_checked_per_cell() {
 
         let mut opts = RunOptions::new(&input, dir.path().join("out.parquet"));
         opts.batch_rows = 2; // a batch of exact names and a padded one, one with a null, one exact
+        opts.max_errors = ErrorLimit::Rows(2);
         let summary = run(&AdjustKernel::new(1, 20), &opts).expect("run");
         assert_eq!((summary.rows_in, summary.rows_out, summary.rows_in_ledger), (5, 3, 2));
         let ledger = parse_csv(&fs::read_to_string(dir.path().join("out.errors.csv")).expect("ledger"));
@@ -161,4 +164,48 @@ fn enum_names_from_parquet_strings_are_checked_per_cell() {
         let adjustment: Vec<i128> = out.iter().flat_map(|b| b.column(1).as_primitive::<Decimal128Type>().values().to_vec()).collect();
         assert_eq!(adjustment, [category_of(0), category_of(1), category_of(1)].map(i128::from));
     }
+}
+
+/// One ledger row more than `max_errors` allows fails the run (default 0: any ledger row does):
+/// the ledger, the summary and a manifest of outcome `failed` are written, no output is, and an
+/// earlier run's output is moved aside, never left under the output's name.
+#[test]
+fn more_ledger_rows_than_allowed_fail_the_run_and_leave_no_output() {
+    let dir = temp_dir();
+    let input = write_csv(dir.path(), "in.csv", LINES);
+    let out = dir.path().join("out.parquet");
+    let mut opts = RunOptions::new(&input, &out);
+    opts.max_errors = ErrorLimit::Rows(12);
+    run(&AdjustKernel::new(1, 20), &opts).expect("12 ledger rows are allowed");
+    let earlier = fs::read(&out).expect("the first run's output");
+    for (limit, shown) in [(ErrorLimit::Rows(11), "11"), (ErrorLimit::Rows(0), "0"), (ErrorLimit::parse("79.9%").expect("share"), "79.9%")]
+    {
+        opts.max_errors = limit;
+        let err = run(&AdjustKernel::new(1, 20), &opts).expect_err("too many ledger rows");
+        let RuntimeError::RunFailed { summary } = &err else { panic!("unexpected: {err}") };
+        assert!(!summary.output_written && summary.rows_in_ledger == 12, "{summary:?}");
+        assert!(summary.failures[0].contains(&format!("more than --max-errors {shown} allows")), "{:?}", summary.failures);
+        assert!(!out.exists(), "no output under the output's name after a failed run");
+        let ledger = fs::read_to_string(dir.path().join("out.errors.csv")).expect("the ledger is written");
+        assert_eq!(ledger.lines().count(), 13);
+        let manifest: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(dir.path().join("out.manifest.json")).expect("manifest")).expect("json");
+        assert_eq!(manifest["outcome"], "failed");
+    }
+    // The first failed run moved the good output aside; later failures found none to move.
+    assert_eq!(fs::read(dir.path().join("out.previous.parquet")).expect("moved aside"), earlier);
+}
+
+/// A run where every row goes to the ledger fails whatever the limit: an empty output with a
+/// trivially holding aggregate (0 <= 0) is not a result.
+#[test]
+fn a_run_with_no_row_in_the_output_fails() {
+    let dir = temp_dir();
+    let input = write_csv(dir.path(), "in.csv", &[LINES[3], LINES[4]]);
+    let mut opts = RunOptions::new(&input, dir.path().join("out.csv"));
+    opts.max_errors = ErrorLimit::parse("100%").expect("share");
+    let err = run(&AdjustKernel::new(1, 20), &opts).expect_err("nothing evaluated");
+    let RuntimeError::RunFailed { summary } = &err else { panic!("unexpected: {err}") };
+    assert_eq!((summary.rows_in, summary.rows_out), (2, 0));
+    assert!(summary.failures.iter().any(|f| f.contains("none of the 2 rows reached the output")), "{:?}", summary.failures);
 }

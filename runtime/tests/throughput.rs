@@ -44,6 +44,7 @@ fn throughput() {
         for threads in [1, 2] {
             let mut opts = RunOptions::new(&input, dir.join(format!("out.{ext}")));
             opts.threads = Some(threads);
+            opts.max_errors = pol_runtime::ErrorLimit::Rows(u64::MAX);
             let s = run(&kernel, &opts).expect("run");
             assert_eq!(s.rows_in, rows);
             println!("[{ext}] run threads={threads} {}  ledger {}", rate(s.rows_in, s.elapsed), s.rows_in_ledger);

@@ -87,6 +87,8 @@ enum Command {
     Gen(run::GenArgs),
     /// Measure records/s of the JIT, the interpreter and the IO floor.
     Bench(run::BenchArgs),
+    /// Check a run's files against its manifest (sizes, SHA-256, row counts).
+    Verify(run::VerifyArgs),
 }
 
 #[derive(clap::Args)]
@@ -123,6 +125,7 @@ fn main() -> ExitCode {
         Command::Run(a) => run::run(&a),
         Command::Gen(a) => run::generate(&a),
         Command::Bench(a) => run::bench(&a),
+        Command::Verify(a) => run::verify(&a),
     });
     match result {
         Ok(code) => code,

@@ -51,9 +51,35 @@ pub struct RunArgs {
     /// The framework a scheme implements (default: found next to it or under policies/).
     #[arg(long)]
     framework: Option<PathBuf>,
-    /// Rows per batch read, evaluated and written at a time.
+    /// Rows per batch read, evaluated and written at a time (1 ..= 1048576).
     #[arg(long, default_value_t = pol_runtime::DEFAULT_BATCH_ROWS)]
     batch_rows: usize,
+    /// Ledger rows allowed before the run fails: a count (`100`) or a share of the input (`0.5%`).
+    /// Default 0: any row in the ledger fails the run (the ledger and summary are still written).
+    #[arg(long, default_value = "0", value_parser = pol_runtime::ErrorLimit::parse)]
+    max_errors: pol_runtime::ErrorLimit,
+}
+
+#[derive(clap::Args)]
+pub struct VerifyArgs {
+    /// A run's manifest (`<output>.manifest.json`) or its output file.
+    path: PathBuf,
+}
+
+/// Exit code of a run stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report it).
+const EXIT_INTERRUPTED: u8 = 130;
+
+/// SIGINT and SIGTERM set the returned flag, which the run polls; it then removes its temporary
+/// files and fails. A second signal ends the process at once.
+fn cancel_on_signals() -> Result<std::sync::Arc<std::sync::atomic::AtomicBool>, UsageError> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for signal in [SIGINT, SIGTERM] {
+        signal_hook::flag::register_conditional_shutdown(signal, i32::from(EXIT_INTERRUPTED), flag.clone())
+            .and_then(|_| signal_hook::flag::register(signal, flag.clone()))
+            .map_err(|e| UsageError(format!("cannot install the signal handler: {e}")))?;
+    }
+    Ok(flag)
 }
 
 #[derive(clap::Args)]
@@ -144,45 +170,81 @@ pub fn run(a: &RunArgs) -> Result<ExitCode, UsageError> {
         batch_rows: a.batch_rows,
         warn_aggregates: a.warn_aggregates,
         progress: true,
+        max_errors: a.max_errors,
+        cancel: Some(cancel_on_signals()?),
     };
     match pol_runtime::run(k.as_ref(), &opts) {
         Ok(s) => {
-            println!(
-                "{}: {} rows in, {} rows out, {} rows in the error ledger ({}), engine {}, {} threads, {} ms",
-                s.program,
-                s.rows_in,
-                s.rows_out,
-                s.rows_in_ledger,
-                s.errors,
-                s.engine,
-                s.threads,
-                s.elapsed.as_millis()
-            );
-            for agg in &s.aggregates {
-                println!(
-                    "aggregate {} `{}`: {} {} {} — {}",
-                    agg.slot,
-                    agg.text,
-                    agg.lhs,
-                    agg.cmp,
-                    agg.rhs,
-                    if agg.holds { "holds" } else { "BROKEN" }
-                );
-            }
-            if !s.aggregates_hold && !a.warn_aggregates {
-                eprintln!(
-                    "error: an aggregate requirement is broken; the output was not written (use --warn-aggregates to write it anyway)"
-                );
-                return Ok(ExitCode::from(1));
-            }
+            print_summary(&s);
             Ok(ExitCode::SUCCESS)
+        }
+        Err(pol_runtime::RuntimeError::RunFailed { summary }) => {
+            print_summary(&summary);
+            eprintln!("error: {}", pol_runtime::RuntimeError::RunFailed { summary });
+            Ok(ExitCode::from(1))
         }
         Err(e) if e.is_rule_failure() => {
             eprintln!("error: {e}");
             Ok(ExitCode::from(1))
         }
+        Err(e) if matches!(e.cause(), pol_runtime::RuntimeError::Interrupted) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(EXIT_INTERRUPTED))
+        }
         Err(e) => Err(UsageError(e.to_string())),
     }
+}
+
+fn print_summary(s: &pol_runtime::RunSummary) {
+    println!(
+        "{}: {} rows in, {} rows out, {} rows in the error ledger ({}), engine {}, {} threads, {} ms",
+        s.program,
+        s.rows_in,
+        s.rows_out,
+        s.rows_in_ledger,
+        s.errors,
+        s.engine,
+        s.threads,
+        s.elapsed.as_millis()
+    );
+    for agg in &s.aggregates {
+        println!(
+            "aggregate {} `{}`: {} {} {} — {}",
+            agg.slot,
+            agg.text,
+            agg.lhs,
+            agg.cmp,
+            agg.rhs,
+            if agg.holds { "holds" } else { "BROKEN" }
+        );
+    }
+    if s.output_written {
+        println!("committed: {} (pol verify {})", s.output, s.manifest);
+    }
+}
+
+/// `pol verify`: every file of a run's manifest is there with its recorded size, hash and rows.
+pub fn verify(a: &VerifyArgs) -> Result<ExitCode, UsageError> {
+    let v = match pol_runtime::verify(&a.path) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    for problem in &v.problems {
+        println!("MISMATCH {problem}");
+    }
+    if v.problems.is_empty() {
+        for f in &v.manifest.files {
+            let rows = f.rows.map_or_else(String::new, |r| format!(", {r} rows"));
+            println!("ok {} {} ({} bytes{rows}, sha256 {})", f.role, f.path, f.bytes, f.sha256);
+        }
+    }
+    if v.manifest.outcome != "ok" {
+        println!("the run of {} failed: its output was not written (the summary says why)", v.manifest.program);
+    }
+    Ok(if v.ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// The columns of a record type, as `pol gen` writes them.
@@ -298,6 +360,8 @@ pub fn bench(a: &BenchArgs) -> Result<ExitCode, UsageError> {
             batch_rows: pol_runtime::DEFAULT_BATCH_ROWS,
             warn_aggregates: true,
             progress: false,
+            max_errors: pol_runtime::ErrorLimit::Rows(u64::MAX),
+            cancel: None,
         };
         let t = Instant::now();
         let s = pol_runtime::run(&jit, &opts).map_err(|e| UsageError(e.to_string()))?;
