@@ -31,7 +31,7 @@ pub struct ColumnsInMemory {
 /// Reads the columns `inputs` of `path` (matched by name, checked as in a run) into memory.
 pub fn read_columns(inputs: &[ColumnSpec], path: &Path, batch_rows: usize) -> Result<ColumnsInMemory, RuntimeError> {
     let start = Instant::now();
-    let mut reader = open_input(path, inputs, batch_rows)?;
+    let mut reader = open_input(path, inputs, batch_rows, None)?;
     let capacity = reader.total_rows.and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
     let mut columns: Vec<Vec<i64>> = inputs.iter().map(|_| Vec::with_capacity(capacity)).collect();
     let mut rows = 0u64;
@@ -65,7 +65,7 @@ pub struct IoFloor {
 /// does the `write` calls, and the file is synced and renamed as a run's output is.
 pub fn measure_io_floor(sig: &KernelSignature, input: &Path, output: &Path, batch_rows: usize) -> Result<IoFloor, RuntimeError> {
     let start = Instant::now();
-    let mut reader = open_input(input, &sig.inputs, batch_rows)?;
+    let mut reader = open_input(input, &sig.inputs, batch_rows, None)?;
     let columns = output_columns(sig);
     let schema = output_schema(&columns);
     let mut writer = OutputWriter::create(output, schema.clone())?;

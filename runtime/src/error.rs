@@ -14,6 +14,8 @@ pub enum SchemaProblem {
     WrongType { column: String, expected: String, found: String },
     /// The file has more than one column of this name.
     DuplicateColumn { column: String },
+    /// The binding itself is wrong for this run (an unknown field, a code of no variant, …).
+    Binding { message: String },
 }
 
 impl fmt::Display for SchemaProblem {
@@ -28,6 +30,7 @@ impl fmt::Display for SchemaProblem {
             SchemaProblem::DuplicateColumn { column } => {
                 write!(f, "column `{column}` appears more than once")
             }
+            SchemaProblem::Binding { message } => write!(f, "binding: {message}"),
         }
     }
 }

@@ -12,6 +12,7 @@ use arrow::util::display::{ArrayFormatter, FormatOptions};
 use pol_kernel::{Kernel, KernelSignature, ROW_OK, RowErrorInfo, RowStatus};
 
 use crate::aggregate::{SideSums, add_batch};
+use crate::binding::Binding;
 use crate::error::RuntimeError;
 use crate::keys::{CODE_DUPLICATE_KEY, DuplicateRows};
 use crate::ledger::RowError;
@@ -163,7 +164,7 @@ impl<'k> Evaluator<'k> {
             .iter()
             .zip(&self.bound)
             .filter(|(spec, _)| spec.is_id)
-            .filter_map(|(_, b)| ArrayFormatter::try_new(batch.column(b.column).as_ref(), &OPTIONS).ok())
+            .filter_map(|(_, b)| ArrayFormatter::try_new(batch.column(b.column?).as_ref(), &OPTIONS).ok())
             .collect()
     }
 
@@ -231,9 +232,18 @@ pub struct BatchEvaluation {
 ///
 /// Columns are matched by name; a schema mismatch is an error naming every problem.
 pub fn eval_record_batch(kernel: &dyn Kernel, batch: &RecordBatch) -> Result<BatchEvaluation, RuntimeError> {
+    eval_record_batch_with(kernel, batch, None)
+}
+
+/// [`eval_record_batch`] with a binding: its columns and conversions (its CSV layout is ignored).
+pub fn eval_record_batch_with(
+    kernel: &dyn Kernel,
+    batch: &RecordBatch,
+    binding: Option<&Binding>,
+) -> Result<BatchEvaluation, RuntimeError> {
     let sig = kernel.signature();
     let place = std::path::Path::new("<record batch>");
-    let bindings = bind_inputs(place, batch.schema_ref(), &sig.inputs, false)?;
+    let bindings = bind_inputs(place, batch.schema_ref(), &sig.inputs, binding, false)?;
     let bound = bindings.into_iter().map(|b| BoundInput { column: b.file_index, source: b.source }).collect();
     let evaluator = Evaluator::new(kernel, bound, DuplicateRows::new());
     let mut ev = evaluator.evaluate(batch, 1);

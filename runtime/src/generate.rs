@@ -214,7 +214,7 @@ mod tests {
     }
 
     fn columns() -> Vec<ColumnSpec> {
-        let col = |name: &str, ty, domain, is_id| ColumnSpec { name: name.into(), ty, domain, is_id };
+        let col = |name: &str, ty, domain, is_id| ColumnSpec { name: name.into(), ty, domain, is_id, read: true };
         vec![
             col("id", ColumnType::Int, Some((1, 1_000_000)), true),
             col("pension", ColumnType::Money, Some((0, 10_000_000)), false),

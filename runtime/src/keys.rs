@@ -16,6 +16,7 @@ use std::path::Path;
 
 use pol_kernel::ColumnSpec;
 
+use crate::binding::Binding;
 use crate::error::RuntimeError;
 use crate::read::open_input;
 use crate::validate::convert_batch;
@@ -163,6 +164,7 @@ impl<'a> Collector<'a> {
 pub(crate) fn duplicate_keys(
     input: &Path,
     inputs: &[ColumnSpec],
+    binding: Option<&Binding>,
     batch_rows: usize,
     spill_dir: &Path,
 ) -> Result<DuplicateRows, RuntimeError> {
@@ -173,7 +175,13 @@ pub(crate) fn duplicate_keys(
     if keys.len() > MAX_KEY_FIELDS {
         return Err(RuntimeError::invalid(format!("the record has {} key fields; at most {MAX_KEY_FIELDS} are supported", keys.len())));
     }
-    let mut reader = open_input(input, &keys, batch_rows)?;
+    // The binding's entries for the key fields only (the run itself checks the rest).
+    let key_binding = binding.map(|b| {
+        let mut b = b.clone();
+        b.fields.retain(|name, _| keys.iter().any(|k| &k.name == name));
+        b
+    });
+    let mut reader = open_input(input, &keys, batch_rows, key_binding.as_ref())?;
     let mut collector = Collector { spill_dir, chunk: Vec::new(), runs: Vec::new(), increasing: true, last: None };
     let mut first_row = 1u64;
     while let Some(batch) = reader.next_batch()? {

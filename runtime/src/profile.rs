@@ -489,7 +489,7 @@ mod tests {
 
     /// A non-key column (shared with the sampler's tests).
     pub(super) fn spec(name: &str, ty: ColumnType, domain: Option<(i64, i64)>) -> ColumnSpec {
-        ColumnSpec { name: name.into(), ty, domain, is_id: false }
+        ColumnSpec { name: name.into(), ty, domain, is_id: false, read: true }
     }
 
     pub(super) fn sex() -> ColumnType {
@@ -501,7 +501,7 @@ mod tests {
     fn retiree() -> Vec<ColumnSpec> {
         let date = |t: &str| parse_date(t).expect("date");
         vec![
-            ColumnSpec { name: "person_id".into(), ty: ColumnType::Int, domain: Some((1, 999_999)), is_id: true },
+            ColumnSpec { name: "person_id".into(), ty: ColumnType::Int, domain: Some((1, 999_999)), is_id: true, read: true },
             spec("birth_date", ColumnType::Date, Some((date("1900-01-01"), date("1975-12-31")))),
             spec("contribution", ColumnType::Months, Some((0, 720))),
             spec("monthly_pension", ColumnType::Money, Some((0, 10_000_000))),

@@ -13,20 +13,22 @@ use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use pol_kernel::ColumnSpec;
 
+use crate::binding::{Binding, Encoding, SourceOptions};
+use crate::decode;
 use crate::error::RuntimeError;
-use crate::schema::{FileFormat, Source, bind_inputs};
+use crate::schema::{FileFormat, InputBinding, Source, bind_inputs};
 
 /// A kernel input located in the batches an [`InputReader`] yields.
 #[derive(Clone, Debug)]
 pub(crate) struct BoundInput {
-    /// Column index inside each yielded batch.
-    pub column: usize,
+    /// Column index inside each yielded batch; `None` for an absent input the kernel does not read.
+    pub column: Option<usize>,
     pub source: Source,
 }
 
 enum Inner {
     Parquet(ParquetRecordBatchReader),
-    Csv(Box<csv::Reader<BufReader<File>>>),
+    Csv(Box<csv::Reader<Box<dyn std::io::BufRead + Send>>>),
 }
 
 /// A stream of record batches holding the needed columns of one input file.
@@ -58,16 +60,57 @@ fn open_file(path: &Path) -> Result<File, RuntimeError> {
     File::open(path).map_err(|e| RuntimeError::io(path, "open", e))
 }
 
+/// The UTF-8 text of a CSV file, decoded as the binding says (or as detected).
+fn csv_text(path: &Path, options: &SourceOptions) -> Result<Box<dyn std::io::BufRead + Send>, RuntimeError> {
+    let encoding = options.encoding().map_err(RuntimeError::invalid)?;
+    let head = decode::sniff(path).map_err(|e| RuntimeError::io(path, "read", e))?;
+    let encoding = match encoding {
+        // A UTF-8 byte-order mark says what the file is, whatever was declared.
+        _ if head.starts_with(b"\xEF\xBB\xBF") => Encoding::Utf8,
+        Encoding::Auto => decode::detect(&head),
+        e => e,
+    };
+    let file = open_file(path)?;
+    Ok(match encoding {
+        // GB18030's own byte-order mark decodes to U+FEFF, which the UTF-8 side then drops.
+        Encoding::Gb18030 => Box::new(BufReader::with_capacity(1 << 20, decode::SkipBom::new(decode::Gb18030Reader::new(file)))),
+        _ => Box::new(BufReader::with_capacity(1 << 20, decode::SkipBom::new(file))),
+    })
+}
+
+/// The column names of a CSV file: its header, or `1`, `2`, … without one.
+fn csv_header(path: &Path, options: &SourceOptions) -> Result<Vec<String>, RuntimeError> {
+    let format = csv_format(options)?;
+    let (header, _) = format.infer_schema(csv_text(path, options)?, Some(0)).map_err(|e| RuntimeError::arrow(path, e))?;
+    let names = header.fields().iter().map(|f| f.name().clone());
+    Ok(if options.header { names.collect() } else { (1..=header.fields().len()).map(|i| i.to_string()).collect() })
+}
+
+fn csv_format(options: &SourceOptions) -> Result<csv::reader::Format, RuntimeError> {
+    let delimiter = options.delimiter_byte().map_err(RuntimeError::invalid)?;
+    let quote = options.quote_byte().map_err(RuntimeError::invalid)?;
+    Ok(csv::reader::Format::default().with_header(options.header).with_delimiter(delimiter).with_quote(quote))
+}
+
 /// Opens `path`, checks every input's presence and type (all problems at once), and returns a
-/// reader of batches of at most `batch_rows` rows.
-pub(crate) fn open_input(path: &Path, inputs: &[ColumnSpec], batch_rows: usize) -> Result<InputReader, RuntimeError> {
+/// reader of batches of at most `batch_rows` rows. `binding` maps fields to columns and says
+/// how to convert them (and how a CSV file is laid out).
+pub(crate) fn open_input(
+    path: &Path,
+    inputs: &[ColumnSpec],
+    batch_rows: usize,
+    binding: Option<&Binding>,
+) -> Result<InputReader, RuntimeError> {
     let batch_rows = batch_rows.max(1);
     let format = FileFormat::from_path(path, "input")?;
-    let (inner, schema, bindings, total_rows) = match format {
+    let default_options = SourceOptions::default();
+    let options = binding.map_or(&default_options, |b| &b.source);
+    let (inner, schema, bindings, total_rows, names) = match format {
         FileFormat::Parquet => {
             let builder = ParquetRecordBatchReaderBuilder::try_new(open_file(path)?).map_err(|e| RuntimeError::parquet(path, e))?;
-            let bindings = bind_inputs(path, builder.schema(), inputs, false)?;
-            let mut roots: Vec<usize> = bindings.iter().map(|b| b.file_index).collect();
+            let bindings = bind_inputs(path, builder.schema(), inputs, binding, false)?;
+            let names: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
+            let mut roots: Vec<usize> = bindings.iter().filter_map(|b| b.file_index).collect();
             roots.sort_unstable();
             roots.dedup();
             let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
@@ -75,35 +118,48 @@ pub(crate) fn open_input(path: &Path, inputs: &[ColumnSpec], batch_rows: usize) 
             let builder = with_string_views(path, builder, &bindings)?;
             let reader = builder.with_projection(mask).with_batch_size(batch_rows).build().map_err(|e| RuntimeError::parquet(path, e))?;
             let schema = reader_schema(&reader);
-            (Inner::Parquet(reader), schema, bindings, total)
+            (Inner::Parquet(reader), schema, bindings, total, names)
         }
         FileFormat::Csv => {
-            let format = csv::reader::Format::default().with_header(true);
-            let (header, _) = format.infer_schema(open_file(path)?, Some(0)).map_err(|e| RuntimeError::arrow(path, e))?;
             // Every column is read as text and parsed here, so that one bad cell sends one row to
             // the ledger instead of failing the whole file.
-            let fields: Vec<Field> = header.fields().iter().map(|f| Field::new(f.name().clone(), DataType::Utf8, true)).collect();
+            let header = csv_header(path, options)?;
+            let fields: Vec<Field> = header.iter().map(|name| Field::new(name.clone(), DataType::Utf8, true)).collect();
             let text_schema = Arc::new(Schema::new(fields));
-            let bindings = bind_inputs(path, &text_schema, inputs, true)?;
-            let mut projection: Vec<usize> = bindings.iter().map(|b| b.file_index).collect();
+            let bindings = bind_inputs(path, &text_schema, inputs, binding, true)?;
+            let mut projection: Vec<usize> = bindings.iter().filter_map(|b| b.file_index).collect();
             projection.sort_unstable();
             projection.dedup();
             let reader = csv::ReaderBuilder::new(text_schema)
-                .with_header(true)
+                .with_format(csv_format(options)?)
                 .with_projection(projection)
                 .with_batch_size(batch_rows)
-                .build(BufReader::with_capacity(1 << 20, open_file(path)?))
+                .build(csv_text(path, options)?)
                 .map_err(|e| RuntimeError::arrow(path, e))?;
             let schema = reader.schema();
-            (Inner::Csv(Box::new(reader)), schema, bindings, None)
+            (Inner::Csv(Box::new(reader)), schema, bindings, None, header)
         }
     };
-    let mut bound = Vec::with_capacity(inputs.len());
-    for (spec, binding) in inputs.iter().zip(bindings) {
-        let column = schema.index_of(&spec.name).map_err(|e| RuntimeError::arrow(path, e))?;
-        bound.push(BoundInput { column, source: binding.source });
-    }
+    let bound = locate(path, &schema, &names, bindings)?;
     Ok(InputReader { file: path.to_path_buf(), inner, total_rows, bound })
+}
+
+/// Each binding's column inside the projected batches (found by the file column's name).
+fn locate(path: &Path, projected: &Schema, names: &[String], bindings: Vec<InputBinding>) -> Result<Vec<BoundInput>, RuntimeError> {
+    bindings
+        .into_iter()
+        .map(|b| {
+            let column = match b.file_index {
+                None => None,
+                Some(i) => {
+                    let name =
+                        names.get(i).ok_or_else(|| RuntimeError::invalid(format!("internal error: column {i} of `{}`", path.display())))?;
+                    Some(projected.index_of(name).map_err(|e| RuntimeError::arrow(path, e))?)
+                }
+            };
+            Ok(BoundInput { column, source: b.source })
+        })
+        .collect()
 }
 
 /// The same reader, decoding the needed plain string columns (enum names) as `Utf8View`: for
@@ -113,11 +169,12 @@ pub(crate) fn open_input(path: &Path, inputs: &[ColumnSpec], batch_rows: usize) 
 fn with_string_views(
     path: &Path,
     builder: ParquetRecordBatchReaderBuilder<File>,
-    bindings: &[crate::schema::InputBinding],
+    bindings: &[InputBinding],
 ) -> Result<ParquetRecordBatchReaderBuilder<File>, RuntimeError> {
     let schema = builder.schema().clone();
     let is_string = |i: usize| matches!(schema.field(i).data_type(), DataType::Utf8 | DataType::LargeUtf8);
-    if !bindings.iter().any(|b| b.source == Source::Names && is_string(b.file_index)) {
+    let names_at = |i: usize| bindings.iter().any(|b| b.file_index == Some(i) && matches!(b.source, Source::Names(_)));
+    if !(0..schema.fields().len()).any(|i| is_string(i) && names_at(i)) {
         return Ok(builder);
     }
     let fields: Vec<Field> = schema
@@ -125,7 +182,7 @@ fn with_string_views(
         .iter()
         .enumerate()
         .map(|(i, f)| {
-            let view = is_string(i) && bindings.iter().any(|b| b.file_index == i && b.source == Source::Names);
+            let view = is_string(i) && names_at(i);
             let field = f.as_ref().clone();
             if view { field.with_data_type(DataType::Utf8View) } else { field }
         })
@@ -139,4 +196,46 @@ fn with_string_views(
 fn reader_schema(reader: &ParquetRecordBatchReader) -> Arc<Schema> {
     use arrow::record_batch::RecordBatchReader;
     reader.schema()
+}
+
+/// The columns of a source and their types, for `pol bind init`.
+pub(crate) fn source_columns(path: &Path, options: &SourceOptions) -> Result<Vec<crate::inspect::SourceColumn>, RuntimeError> {
+    let column = |name: &str, ty: &DataType| crate::inspect::SourceColumn { name: name.to_string(), ty: ty.to_string() };
+    match FileFormat::from_path(path, "input")? {
+        FileFormat::Parquet => {
+            let builder = ParquetRecordBatchReaderBuilder::try_new(open_file(path)?).map_err(|e| RuntimeError::parquet(path, e))?;
+            Ok(builder.schema().fields().iter().map(|f| column(f.name(), f.data_type())).collect())
+        }
+        FileFormat::Csv => Ok(csv_header(path, options)?.iter().map(|n| column(n, &DataType::Utf8)).collect()),
+    }
+}
+
+/// A reader of one column of a source as it is stored (text for CSV), for inspection.
+pub(crate) fn open_raw(path: &Path, column: &str, batch_rows: usize, binding: &Binding) -> Result<InputReader, RuntimeError> {
+    let missing = || RuntimeError::Schema {
+        file: path.to_path_buf(),
+        problems: vec![crate::error::SchemaProblem::MissingColumn { column: column.to_string(), expected: "a column".into() }],
+    };
+    let options = &binding.source;
+    let inner = match FileFormat::from_path(path, "input")? {
+        FileFormat::Parquet => {
+            let builder = ParquetRecordBatchReaderBuilder::try_new(open_file(path)?).map_err(|e| RuntimeError::parquet(path, e))?;
+            let index = builder.schema().fields().iter().position(|f| f.name() == column).ok_or_else(missing)?;
+            let mask = ProjectionMask::roots(builder.parquet_schema(), [index]);
+            Inner::Parquet(builder.with_projection(mask).with_batch_size(batch_rows).build().map_err(|e| RuntimeError::parquet(path, e))?)
+        }
+        FileFormat::Csv => {
+            let header = csv_header(path, options)?;
+            let index = header.iter().position(|n| n == column).ok_or_else(missing)?;
+            let fields: Vec<Field> = header.iter().map(|name| Field::new(name.clone(), DataType::Utf8, true)).collect();
+            let reader = csv::ReaderBuilder::new(Arc::new(Schema::new(fields)))
+                .with_format(csv_format(options)?)
+                .with_projection(vec![index])
+                .with_batch_size(batch_rows)
+                .build(csv_text(path, options)?)
+                .map_err(|e| RuntimeError::arrow(path, e))?;
+            Inner::Csv(Box::new(reader))
+        }
+    };
+    Ok(InputReader { file: path.to_path_buf(), inner, total_rows: None, bound: Vec::new() })
 }

@@ -20,6 +20,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use pol_kernel::Kernel;
 
 use crate::aggregate::{self, SideSums};
+use crate::binding::Binding;
 use crate::commit::{RunFiles, probe_writable};
 use crate::error::RuntimeError;
 use crate::eval::{BatchOutcome, Evaluator};
@@ -122,6 +123,8 @@ pub struct RunOptions {
     /// Set (by a signal handler, say) to stop the run: it then fails with
     /// [`RuntimeError::Interrupted`] and removes its temporary files.
     pub cancel: Option<Arc<AtomicBool>>,
+    /// How the input's columns map to the record's fields and convert (see [`crate::Binding`]).
+    pub binding: Option<Binding>,
 }
 
 impl RunOptions {
@@ -138,6 +141,7 @@ impl RunOptions {
             progress: false,
             max_errors: ErrorLimit::Rows(0),
             cancel: None,
+            binding: None,
         }
     }
 
@@ -280,7 +284,7 @@ pub fn run(kernel: &dyn Kernel, opts: &RunOptions) -> Result<RunSummary, Runtime
     let stale = files.remove_stale();
     // Everything that can be found wrong without reading a record is found here, before the
     // earlier run's files are touched: the input's schema, and folders that cannot be written.
-    let reader = open_input(&opts.input, &sig.inputs, opts.batch_rows)?;
+    let reader = open_input(&opts.input, &sig.inputs, opts.batch_rows, opts.binding.as_ref())?;
     for path in [&files.output, &files.ledger, &files.summary, &files.manifest] {
         probe_writable(path)?;
     }
@@ -288,7 +292,7 @@ pub fn run(kernel: &dyn Kernel, opts: &RunOptions) -> Result<RunSummary, Runtime
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let duplicates = duplicate_keys(&opts.input, &sig.inputs, opts.batch_rows, &spill_dir)?;
+    let duplicates = duplicate_keys(&opts.input, &sig.inputs, opts.binding.as_ref(), opts.batch_rows, &spill_dir)?;
     match execute(kernel, opts, &files, reader, duplicates, stale, start) {
         Ok(summary) => Ok(summary),
         Err(e @ RuntimeError::RunFailed { .. }) => Err(e),

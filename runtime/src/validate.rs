@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 
 use arrow::array::builder::make_view;
 use arrow::array::{Array, ArrayAccessor, AsArray, MAX_INLINE_VIEW_LEN, StringViewArray};
-use arrow::datatypes::ArrowNativeType;
 use arrow::datatypes::{
     DataType, Decimal32Type, Decimal64Type, Decimal128Type, Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type,
     UInt64Type,
@@ -16,9 +15,10 @@ use arrow::datatypes::{
 use arrow::record_batch::RecordBatch;
 use pol_kernel::{ColumnSpec, ColumnType};
 
+use crate::binding::Conversion;
 use crate::read::BoundInput;
 use crate::schema::Source;
-use crate::value::{DecimalParseError, format_domain, format_value, parse_date, parse_decimal};
+use crate::value::{DecimalParseError, format_domain, format_value, parse_decimal};
 
 /// Code of a row with no value in a needed column.
 pub const CODE_MISSING: &str = "V0001";
@@ -67,7 +67,7 @@ pub(crate) fn convert_batch_into(
 ) -> BTreeMap<usize, InputFault> {
     let mut faults = BTreeMap::new();
     for ((spec, b), out) in inputs.iter().zip(bound).zip(columns.iter_mut()) {
-        convert_column(batch.column(b.column).as_ref(), spec, &b.source, &mut faults, out);
+        convert_column(b.column.map(|c| batch.column(c).as_ref()), batch.num_rows(), spec, &b.source, &mut faults, out);
     }
     faults
 }
@@ -87,9 +87,20 @@ fn placeholder(spec: &ColumnSpec) -> i64 {
     }
 }
 
-fn convert_column(array: &dyn Array, spec: &ColumnSpec, source: &Source, faults: &mut BTreeMap<usize, InputFault>, out: &mut Vec<i64>) {
-    let n = array.len();
+fn convert_column(
+    array: Option<&dyn Array>,
+    n: usize,
+    spec: &ColumnSpec,
+    source: &Source,
+    faults: &mut BTreeMap<usize, InputFault>,
+    out: &mut Vec<i64>,
+) {
     out.clear();
+    let Some(array) = array else {
+        // An input the kernel does not read, absent from the file.
+        out.resize(n, placeholder(spec));
+        return;
+    };
     out.reserve(n);
     if array.null_count() == 0 && fast_column(array, spec, source, out) {
         check_domain_in_place(spec, out, faults);
@@ -101,54 +112,32 @@ fn convert_column(array: &dyn Array, spec: &ColumnSpec, source: &Source, faults:
         ($t:ty) => {{
             let a = array.as_primitive::<$t>();
             for i in 0..n {
-                sink.push(
-                    i,
-                    if a.is_null(i) {
-                        Cell::Missing
-                    } else {
-                        let v = a.value(i);
-                        match v.to_i64() {
-                            Some(v) => Cell::Value(v),
-                            None => Cell::Bad(format!("{v} is beyond the 64-bit integer range")),
-                        }
-                    },
-                );
+                let cell = if a.is_null(i) { Cell::Missing } else { integer_cell(spec, source, i128::from(a.value(i))) };
+                sink.push(i, cell);
             }
         }};
     }
     macro_rules! decimals {
-        ($t:ty, $scale:expr) => {{
+        ($t:ty, $scale:expr, $factor:expr) => {{
             let a = array.as_primitive::<$t>();
-            let target = crate::value::scale_of(&spec.ty);
-            let factor = 10i128.pow(target.saturating_sub($scale));
             for i in 0..n {
-                sink.push(
-                    i,
-                    if a.is_null(i) {
-                        Cell::Missing
-                    } else {
-                        let raw = i128::from(a.value(i));
-                        match raw.checked_mul(factor).and_then(|v| i64::try_from(v).ok()) {
-                            Some(v) => Cell::Value(v),
-                            None => Cell::Bad(format!("{} is too large", crate::value::format_decimal(raw, $scale))),
-                        }
-                    },
-                );
+                let cell = if a.is_null(i) { Cell::Missing } else { decimal_cell(spec, i128::from(a.value(i)), $scale, $factor) };
+                sink.push(i, cell);
             }
         }};
     }
     match (source, array.data_type()) {
-        (Source::Integer, DataType::Int8) => integers!(Int8Type),
-        (Source::Integer, DataType::Int16) => integers!(Int16Type),
-        (Source::Integer, DataType::Int32) => integers!(Int32Type),
-        (Source::Integer, DataType::Int64) => integers!(Int64Type),
-        (Source::Integer, DataType::UInt8) => integers!(UInt8Type),
-        (Source::Integer, DataType::UInt16) => integers!(UInt16Type),
-        (Source::Integer, DataType::UInt32) => integers!(UInt32Type),
-        (Source::Integer, DataType::UInt64) => integers!(UInt64Type),
-        (Source::Decimal { scale }, DataType::Decimal32(..)) => decimals!(Decimal32Type, *scale),
-        (Source::Decimal { scale }, DataType::Decimal64(..)) => decimals!(Decimal64Type, *scale),
-        (Source::Decimal { scale }, DataType::Decimal128(..)) => decimals!(Decimal128Type, *scale),
+        (_, DataType::Int8) => integers!(Int8Type),
+        (_, DataType::Int16) => integers!(Int16Type),
+        (_, DataType::Int32) => integers!(Int32Type),
+        (_, DataType::Int64) => integers!(Int64Type),
+        (_, DataType::UInt8) => integers!(UInt8Type),
+        (_, DataType::UInt16) => integers!(UInt16Type),
+        (_, DataType::UInt32) => integers!(UInt32Type),
+        (_, DataType::UInt64) => integers!(UInt64Type),
+        (Source::Decimal { scale, factor }, DataType::Decimal32(..)) => decimals!(Decimal32Type, *scale, *factor),
+        (Source::Decimal { scale, factor }, DataType::Decimal64(..)) => decimals!(Decimal64Type, *scale, *factor),
+        (Source::Decimal { scale, factor }, DataType::Decimal128(..)) => decimals!(Decimal128Type, *scale, *factor),
         (Source::Boolean, DataType::Boolean) => {
             let a = array.as_boolean();
             for i in 0..n {
@@ -163,10 +152,26 @@ fn convert_column(array: &dyn Array, spec: &ColumnSpec, source: &Source, faults:
                 sink.push(i, cell);
             }
         }
-        (Source::Names | Source::Text, DataType::Utf8) => text_cells(array.as_string::<i32>(), &mut sink),
-        (Source::Names | Source::Text, DataType::LargeUtf8) => text_cells(array.as_string::<i64>(), &mut sink),
-        (Source::Names | Source::Text, DataType::Utf8View) => text_cells(array.as_string_view(), &mut sink),
-        (Source::Names, DataType::Dictionary(..)) => dictionary_cells(array, &mut sink),
+        (Source::Instant { per_day }, DataType::Date64 | DataType::Timestamp(..)) => match arrow::compute::cast(array, &DataType::Int64) {
+            Ok(raw) => {
+                let a = raw.as_primitive::<Int64Type>();
+                for i in 0..n {
+                    let cell = if a.is_null(i) {
+                        Cell::Missing
+                    } else if a.value(i).rem_euclid(*per_day) != 0 {
+                        Cell::Bad(format!("{} has a time of day; a date is wanted", display_cell(array, i)))
+                    } else {
+                        Cell::Value(a.value(i).div_euclid(*per_day))
+                    };
+                    sink.push(i, cell);
+                }
+            }
+            Err(e) => (0..n).for_each(|i| sink.push(i, Cell::Bad(format!("cannot read the column: {e}")))),
+        },
+        (Source::Names(conv) | Source::Text(conv), DataType::Utf8) => text_cells(array.as_string::<i32>(), conv, &mut sink),
+        (Source::Names(conv) | Source::Text(conv), DataType::LargeUtf8) => text_cells(array.as_string::<i64>(), conv, &mut sink),
+        (Source::Names(conv) | Source::Text(conv), DataType::Utf8View) => text_cells(array.as_string_view(), conv, &mut sink),
+        (Source::Names(conv), DataType::Dictionary(..)) => dictionary_cells(array, conv, &mut sink),
         (_, other) => {
             // The schema check admits no other combination; keep every row accounted for anyway.
             for i in 0..n {
@@ -176,9 +181,67 @@ fn convert_column(array: &dyn Array, spec: &ColumnSpec, source: &Source, faults:
     }
 }
 
+/// A cell as Arrow prints it, for messages.
+fn display_cell(array: &dyn Array, i: usize) -> String {
+    static OPTIONS: arrow::util::display::FormatOptions<'static> = arrow::util::display::FormatOptions::new();
+    arrow::util::display::ArrayFormatter::try_new(array, &OPTIONS).map(|f| f.value(i).to_string()).unwrap_or_default()
+}
+
+/// One integer cell converted by `source`.
+fn integer_cell(spec: &ColumnSpec, source: &Source, v: i128) -> Cell {
+    let too_large = || Cell::Bad(format!("{v} is beyond the 64-bit integer range"));
+    match source {
+        Source::Integer { factor } => match v.checked_mul(i128::from(*factor)).and_then(|x| i64::try_from(x).ok()) {
+            Some(x) => Cell::Value(x),
+            None => too_large(),
+        },
+        Source::IntegerBool => match v {
+            0 | 1 => Cell::Value(v as i64),
+            _ => Cell::Bad(format!("{v} is not 0 or 1")),
+        },
+        Source::IntegerDate => {
+            let (y, m, d) = (v / 10_000, (v / 100) % 100, v % 100);
+            match (v >= 0).then(|| crate::value::days_from_civil(y as i64, m as u32, d as u32)).flatten() {
+                Some(days) => Cell::Value(days),
+                None => Cell::Bad(format!("{v} is not a date YYYYMMDD")),
+            }
+        }
+        Source::IntegerCodes(conv) => match conv.codes.as_ref().and_then(|c| c.lookup(&v.to_string()).map(|x| (x, c))) {
+            Some((x, _)) => Cell::Value(x),
+            None => {
+                Cell::Bad(format!("code {v} is not a variant or code of {}", conv.codes.as_ref().map(|c| c.describe()).unwrap_or_default()))
+            }
+        },
+        _ => Cell::Bad(format!("cannot read an integer cell as {}", spec.ty.describe())),
+    }
+}
+
+/// A decimal cell `raw × 10^-scale`, times `factor`, exactly at the kernel's scale.
+fn decimal_cell(spec: &ColumnSpec, raw: i128, scale: u32, factor: i64) -> Cell {
+    let target = crate::value::scale_of(&spec.ty);
+    let shown = || crate::value::format_decimal(raw, scale);
+    let Some(num) = raw.checked_mul(i128::from(factor)).and_then(|x| x.checked_mul(10i128.pow(target))) else {
+        return Cell::Bad(format!("{} is too large", shown()));
+    };
+    let den = 10i128.pow(scale.min(38));
+    if num % den != 0 {
+        let unit = match (&spec.ty, factor) {
+            (ColumnType::Money, _) => "fen".to_string(),
+            (ColumnType::Months, 12) => "months (as years × 12)".to_string(),
+            (ColumnType::Int | ColumnType::Months, _) => "units".to_string(),
+            (_, _) => format!("units of 10^-{target}"),
+        };
+        return Cell::Bad(format!("{} is not a whole number of {unit} and cannot be represented exactly", shown()));
+    }
+    match i64::try_from(num / den) {
+        Ok(v) => Cell::Value(v),
+        Err(_) => Cell::Bad(format!("{} is too large", shown())),
+    }
+}
+
 /// Converts a column without nulls in one pass into `out` (empty, with room for every cell);
 /// `false` when some cell needs the per-cell path (a value beyond 64 bits, an enum cell that is
-/// not exactly a variant name) or the type has no fast path.
+/// not exactly a variant name or code, an inexact decimal) or the type has no fast path.
 fn fast_column(array: &dyn Array, spec: &ColumnSpec, source: &Source, out: &mut Vec<i64>) -> bool {
     macro_rules! widen {
         ($t:ty) => {{
@@ -201,82 +264,98 @@ fn fast_column(array: &dyn Array, spec: &ColumnSpec, source: &Source, out: &mut 
             exact
         }};
     }
-    match (source, array.data_type()) {
-        (Source::Integer, DataType::Int64) => {
+    let target = crate::value::scale_of(&spec.ty);
+    let done = match (source, array.data_type()) {
+        (Source::Integer { .. }, DataType::Int64) => {
             out.extend_from_slice(array.as_primitive::<Int64Type>().values());
             true
         }
-        (Source::Integer, DataType::Int32) => widen!(Int32Type),
-        (Source::Integer, DataType::Int16) => widen!(Int16Type),
-        (Source::Integer, DataType::Int8) => widen!(Int8Type),
-        (Source::Integer, DataType::UInt32) => widen!(UInt32Type),
-        (Source::Integer, DataType::UInt16) => widen!(UInt16Type),
-        (Source::Integer, DataType::UInt8) => widen!(UInt8Type),
+        (Source::Integer { .. }, DataType::Int32) => widen!(Int32Type),
+        (Source::Integer { .. }, DataType::Int16) => widen!(Int16Type),
+        (Source::Integer { .. }, DataType::Int8) => widen!(Int8Type),
+        (Source::Integer { .. }, DataType::UInt32) => widen!(UInt32Type),
+        (Source::Integer { .. }, DataType::UInt16) => widen!(UInt16Type),
+        (Source::Integer { .. }, DataType::UInt8) => widen!(UInt8Type),
         (Source::Date32, DataType::Date32) => widen!(arrow::datatypes::Date32Type),
-        (Source::Decimal { scale }, DataType::Decimal128(..)) => rescale!(Decimal128Type, *scale),
-        (Source::Decimal { scale }, DataType::Decimal64(..)) => rescale!(Decimal64Type, *scale),
-        (Source::Decimal { scale }, DataType::Decimal32(..)) => rescale!(Decimal32Type, *scale),
+        (Source::Decimal { scale, factor: 1 }, DataType::Decimal128(..)) if *scale <= target => rescale!(Decimal128Type, *scale),
+        (Source::Decimal { scale, factor: 1 }, DataType::Decimal64(..)) if *scale <= target => rescale!(Decimal64Type, *scale),
+        (Source::Decimal { scale, factor: 1 }, DataType::Decimal32(..)) if *scale <= target => rescale!(Decimal32Type, *scale),
         (Source::Boolean, DataType::Boolean) => {
             out.extend(array.as_boolean().values().iter().map(i64::from));
             true
         }
-        (Source::Names | Source::Text, DataType::Utf8) => exact_variants(array.as_string::<i32>(), &spec.ty, out),
-        (Source::Names | Source::Text, DataType::LargeUtf8) => exact_variants(array.as_string::<i64>(), &spec.ty, out),
-        (Source::Names | Source::Text, DataType::Utf8View) => {
+        (Source::Names(conv), DataType::Utf8) => exact_codes(array.as_string::<i32>(), conv, out),
+        (Source::Names(conv), DataType::LargeUtf8) => exact_codes(array.as_string::<i64>(), conv, out),
+        (Source::Names(conv), DataType::Utf8View) => {
             let array = array.as_string_view();
-            exact_views(array, &spec.ty, out) || {
+            exact_views(array, conv, out) || {
                 out.clear();
-                exact_variants(array, &spec.ty, out)
+                exact_codes(array, conv, out)
             }
         }
         _ => false,
+    };
+    // Integers times a unit factor (yuan → fen, years → months), checked.
+    if done
+        && let Source::Integer { factor } = source
+        && *factor != 1
+    {
+        let mut exact = true;
+        for v in out.iter_mut() {
+            match v.checked_mul(*factor) {
+                Some(x) => *v = x,
+                None => exact = false,
+            }
+        }
+        return exact;
     }
+    done
 }
 
-/// Pushes the variant indexes of an enum column whose every cell is exactly a variant name (the
-/// usual case); `false` when some cell needs [`parse_text`] (surrounding whitespace, an unknown
-/// name), the type is not an enum, or a variant name is too long for [`short_key`].
-fn exact_variants<'a, A: ArrayAccessor<Item = &'a str>>(array: A, ty: &ColumnType, out: &mut Vec<i64>) -> bool {
-    let ColumnType::Enum { variants, .. } = ty else { return false };
-    let Some(keys) = variants.iter().map(|v| short_key(v.as_bytes())).collect::<Option<Vec<u128>>>() else {
+/// Pushes the variant indexes of an enum column whose every cell is exactly a variant name or a
+/// code (the usual case); `false` when some cell needs [`parse_text`] (surrounding whitespace,
+/// an unknown name), or a name or code is too long for [`short_key`].
+fn exact_codes<'a, A: ArrayAccessor<Item = &'a str>>(array: A, conv: &Conversion, out: &mut Vec<i64>) -> bool {
+    let Some(codes) = &conv.codes else { return false };
+    let Some(keys) = codes.entries.iter().map(|(t, v)| Some((short_key(t.as_bytes())?, *v))).collect::<Option<Vec<(u128, i64)>>>() else {
         return false;
     };
     for i in 0..array.len() {
-        let found = short_key(array.value(i).as_bytes()).and_then(|key| keys.iter().position(|k| *k == key));
+        let found = short_key(array.value(i).as_bytes()).and_then(|key| keys.iter().find(|(k, _)| *k == key));
         match found {
-            Some(v) => out.push(v as i64),
+            Some((_, v)) => out.push(*v),
             None => return false,
         }
     }
     true
 }
 
-/// [`exact_variants`] for a `Utf8View` column whose variant names all have at most 12 bytes:
+/// [`exact_codes`] for a `Utf8View` column whose names and codes all have at most 12 bytes:
 /// such a string is held whole in its 128-bit view (length, then the bytes, zero-padded), so
 /// the views are compared directly. `false` when some view is no variant's.
-fn exact_views(array: &StringViewArray, ty: &ColumnType, out: &mut Vec<i64>) -> bool {
-    let ColumnType::Enum { variants, .. } = ty else { return false };
-    if variants.iter().any(|v| v.len() > MAX_INLINE_VIEW_LEN as usize) {
+fn exact_views(array: &StringViewArray, conv: &Conversion, out: &mut Vec<i64>) -> bool {
+    let Some(codes) = &conv.codes else { return false };
+    if codes.entries.iter().any(|(t, _)| t.len() > MAX_INLINE_VIEW_LEN as usize) {
         return false;
     }
-    let keys: Vec<u128> = variants.iter().map(|v| make_view(v.as_bytes(), 0, 0)).collect();
+    let keys: Vec<(u128, i64)> = codes.entries.iter().map(|(t, v)| (make_view(t.as_bytes(), 0, 0), *v)).collect();
     // Branch-free: which variant a random cell names is unpredictable.
     let mut all_found = true;
     out.extend(array.views().iter().map(|view| {
-        let (mut index, mut found) = (0usize, false);
-        for (i, key) in keys.iter().enumerate() {
+        let (mut index, mut found) = (0i64, false);
+        for (key, v) in &keys {
             let hit = key == view;
-            index |= if hit { i } else { 0 };
+            index |= if hit { *v } else { 0 };
             found |= hit;
         }
         all_found &= found;
-        index as i64
+        index
     }));
     all_found
 }
 
-/// A string of at most 15 bytes as one number (length in the low byte, then the bytes), so that
-/// equal numbers mean equal strings and a comparison is one instruction, not a `memcmp` call.
+/// A string of at most 15 bytes as one number (length in the low byte, then the bytes), so
+/// that equal numbers mean equal strings and a comparison is one instruction, not a `memcmp` call.
 #[inline]
 fn short_key(bytes: &[u8]) -> Option<u128> {
     if bytes.len() > 15 {
@@ -289,7 +368,6 @@ fn short_key(bytes: &[u8]) -> Option<u128> {
     Some(key)
 }
 
-/// Sends every out-of-domain cell of `out` to the ledger and replaces it with a placeholder.
 fn check_domain_in_place(spec: &ColumnSpec, out: &mut [i64], faults: &mut BTreeMap<usize, InputFault>) {
     let Some((lo, hi)) = effective_domain(spec) else { return };
     if !out.iter().any(|v| *v < lo || *v > hi) {
@@ -341,14 +419,14 @@ impl CellSink<'_> {
     }
 }
 
-fn text_cells<'a, A: ArrayAccessor<Item = &'a str>>(array: A, sink: &mut CellSink<'_>) {
+fn text_cells<'a, A: ArrayAccessor<Item = &'a str>>(array: A, conv: &Conversion, sink: &mut CellSink<'_>) {
     for i in 0..array.len() {
-        let cell = if array.is_null(i) { Cell::Missing } else { parse_text(&sink.spec.ty, array.value(i)) };
+        let cell = if array.is_null(i) { Cell::Missing } else { parse_text(&sink.spec.ty, array.value(i), conv) };
         sink.push(i, cell);
     }
 }
 
-fn dictionary_cells(array: &dyn Array, sink: &mut CellSink<'_>) {
+fn dictionary_cells(array: &dyn Array, conv: &Conversion, sink: &mut CellSink<'_>) {
     let Some(dict) = array.as_any_dictionary_opt() else {
         for i in 0..array.len() {
             sink.push(i, Cell::Bad("cannot read the dictionary column".into()));
@@ -358,9 +436,9 @@ fn dictionary_cells(array: &dyn Array, sink: &mut CellSink<'_>) {
     let values = dict.values();
     // Each distinct string is looked up once, then every row copies its entry.
     let lookup: Vec<Option<Result<i64, String>>> = match values.data_type() {
-        DataType::Utf8 => dictionary_entries(values.as_string::<i32>(), &sink.spec.ty),
-        DataType::LargeUtf8 => dictionary_entries(values.as_string::<i64>(), &sink.spec.ty),
-        DataType::Utf8View => dictionary_entries(values.as_string_view(), &sink.spec.ty),
+        DataType::Utf8 => dictionary_entries(values.as_string::<i32>(), &sink.spec.ty, conv),
+        DataType::LargeUtf8 => dictionary_entries(values.as_string::<i64>(), &sink.spec.ty, conv),
+        DataType::Utf8View => dictionary_entries(values.as_string_view(), &sink.spec.ty, conv),
         _ => vec![None; values.len()],
     };
     let keys = dict.normalized_keys();
@@ -375,13 +453,17 @@ fn dictionary_cells(array: &dyn Array, sink: &mut CellSink<'_>) {
     }
 }
 
-fn dictionary_entries<'a, A: ArrayAccessor<Item = &'a str>>(values: A, ty: &ColumnType) -> Vec<Option<Result<i64, String>>> {
+fn dictionary_entries<'a, A: ArrayAccessor<Item = &'a str>>(
+    values: A,
+    ty: &ColumnType,
+    conv: &Conversion,
+) -> Vec<Option<Result<i64, String>>> {
     (0..values.len())
         .map(|i| {
             if values.is_null(i) {
                 return None;
             }
-            match parse_text(ty, values.value(i)) {
+            match parse_text(ty, values.value(i), conv) {
                 Cell::Value(v) => Some(Ok(v)),
                 Cell::Bad(why) => Some(Err(why)),
                 Cell::Missing => None,
@@ -390,46 +472,67 @@ fn dictionary_entries<'a, A: ArrayAccessor<Item = &'a str>>(values: A, ty: &Colu
         .collect()
 }
 
-/// Parses one text cell as a value of `ty`. Surrounding ASCII whitespace is ignored; an empty
-/// cell is a missing value.
-fn parse_text(ty: &ColumnType, raw: &str) -> Cell {
-    let text = raw.trim_ascii();
+/// Parses one text cell as a value of `ty` under the binding's conversion. Surrounding
+/// whitespace (also the full-width space U+3000) is ignored; an empty cell is a missing value.
+fn parse_text(ty: &ColumnType, raw: &str, conv: &Conversion) -> Cell {
+    let text = raw.trim();
     if text.is_empty() {
         return Cell::Missing;
     }
     let bad = |what: &str| Cell::Bad(format!("`{raw}` is not {what}"));
+    let decimal = |scale: u32| -> Result<i64, Cell> {
+        parse_decimal(text, scale).map_err(|e| match e {
+            DecimalParseError::Syntax => bad("a decimal number"),
+            DecimalParseError::TooPrecise => {
+                Cell::Bad(format!("`{raw}` has more than {scale} decimal places and cannot be represented exactly"))
+            }
+            DecimalParseError::TooLarge => Cell::Bad(format!("`{raw}` is too large")),
+        })
+    };
     match ty {
-        ColumnType::Int | ColumnType::Months => match text.parse::<i64>() {
+        ColumnType::Int => match text.parse::<i64>() {
             Ok(v) => Cell::Value(v),
             Err(_) => bad("a whole number"),
         },
-        ColumnType::Bool => {
-            if text.eq_ignore_ascii_case("true") {
-                Cell::Value(1)
-            } else if text.eq_ignore_ascii_case("false") {
-                Cell::Value(0)
-            } else {
-                bad("true or false")
-            }
-        }
-        ColumnType::Date => match parse_date(text) {
-            Some(v) => Cell::Value(v),
-            None => bad("a date (YYYY-MM-DD)"),
+        ColumnType::Months if conv.factor == 1 => match text.parse::<i64>() {
+            Ok(v) => Cell::Value(v),
+            Err(_) => bad("a whole number of months"),
         },
-        ColumnType::Money | ColumnType::Decimal { .. } => {
-            let scale = crate::value::scale_of(ty);
-            match parse_decimal(text, scale) {
-                Ok(v) => Cell::Value(v),
-                Err(DecimalParseError::Syntax) => bad("a decimal number"),
-                Err(DecimalParseError::TooPrecise) => {
-                    Cell::Bad(format!("`{raw}` has more than {scale} decimal places and cannot be represented exactly"))
-                }
-                Err(DecimalParseError::TooLarge) => Cell::Bad(format!("`{raw}` is too large")),
+        ColumnType::Months => {
+            // Years, possibly with a fraction, exact in whole months: 15.5 years = 186 months.
+            let micro = match parse_decimal(text, 6) {
+                Ok(v) => i128::from(v),
+                Err(DecimalParseError::TooPrecise) => return Cell::Bad(format!("`{raw}` years is not a whole number of months")),
+                Err(_) => return bad("a number of years"),
+            };
+            let months = micro * i128::from(conv.factor);
+            if months % 1_000_000 != 0 {
+                return Cell::Bad(format!("`{raw}` years is not a whole number of months"));
             }
+            i64::try_from(months / 1_000_000).map_or_else(|_| Cell::Bad(format!("`{raw}` is too large")), Cell::Value)
         }
-        ColumnType::Enum { name, variants } => match variants.iter().position(|v| v == text) {
-            Some(i) => Cell::Value(i as i64),
-            None => Cell::Bad(format!("`{raw}` is not a variant of enum {name} ({})", variants.join(", "))),
+        ColumnType::Bool => match conv.word(text) {
+            Some(b) => Cell::Value(i64::from(b)),
+            None => Cell::Bad(format!("`{raw}` is not one of {} / {}", conv.true_words.join(", "), conv.false_words.join(", "))),
+        },
+        ColumnType::Date => match conv.date(text) {
+            Some(v) => Cell::Value(v),
+            None => bad(&format!("a date ({})", conv.date_formats().replace("%Y", "YYYY").replace("%m", "MM").replace("%d", "DD"))),
+        },
+        ColumnType::Money if conv.fen => match text.parse::<i64>() {
+            Ok(v) => Cell::Value(v),
+            Err(_) => bad("a whole number of fen"),
+        },
+        ColumnType::Money | ColumnType::Decimal { .. } => match decimal(crate::value::scale_of(ty)) {
+            Ok(v) => Cell::Value(v),
+            Err(cell) => cell,
+        },
+        ColumnType::Enum { name, variants } => match conv.codes.as_ref().and_then(|c| c.lookup(text)) {
+            Some(i) => Cell::Value(i),
+            None => match &conv.codes {
+                Some(codes) if !codes.names_only => Cell::Bad(format!("`{raw}` is not a variant or code of {}", codes.describe())),
+                _ => Cell::Bad(format!("`{raw}` is not a variant of enum {name} ({})", variants.join(", "))),
+            },
         },
     }
 }
@@ -443,7 +546,7 @@ mod tests {
     /// prover assumes (years 1..=9999); a day number outside goes to the ledger.
     #[test]
     fn dates_without_a_domain_are_held_to_years_1_to_9999() {
-        let spec = ColumnSpec { name: "review_date".into(), ty: pol_kernel::ColumnType::Date, domain: None, is_id: false };
+        let spec = ColumnSpec { name: "review_date".into(), ty: pol_kernel::ColumnType::Date, domain: None, is_id: false, read: true };
         let mut out = vec![MAX_DAY + 1, 0, MIN_DAY - 1, MIN_DAY, MAX_DAY];
         let mut faults = BTreeMap::new();
         check_domain_in_place(&spec, &mut out, &mut faults);

@@ -45,11 +45,19 @@ fn eval_record_batch_accepts_narrow_arrow_types_and_nulls_out_failed_rows() {
     assert_eq!(result.errors[2].ids, ["4"]);
 }
 
+/// Money may come as a decimal of any scale: a cell that is a whole number of fen is read
+/// exactly (3000.000), one that is not (3000.005) goes to the ledger, never rounded.
 #[test]
-fn eval_record_batch_reports_a_decimal_with_too_many_places_as_a_schema_error() {
-    let pension = Decimal128Array::from(vec![1, 2, 3, 4]).with_precision_and_scale(9, 3).expect("decimal");
-    let err = eval_record_batch(&AdjustKernel::new(1, 20), &batch(pension)).expect_err("scale 3");
-    assert!(matches!(err, RuntimeError::Schema { ref problems, .. } if problems.len() == 1), "{err}");
+fn money_of_any_decimal_scale_is_exact_or_a_ledger_row() {
+    let pension = Decimal128Array::from(vec![3_000_000, 3_000_000, 3_000_005, 3_000_010]).with_precision_and_scale(12, 3).expect("decimal");
+    let result = eval_record_batch(&AdjustKernel::new(1, 20), &batch(pension)).expect("scale 3 is read");
+    let codes: Vec<(u64, &str)> = result.errors.iter().map(|e| (e.row, e.code.as_str())).collect();
+    assert_eq!(codes, [(2, "R0001"), (3, "V0003"), (4, "V0003")]);
+    assert!(result.errors[1].message.contains("3000.005 is not a whole number of fen"), "{}", result.errors[1].message);
+    let adjustment = result.outputs.column(0).as_primitive::<Decimal128Type>();
+    let expected = AdjustKernel::eval_row(&[1, -7154, 360, 300_000, 0, 0]).expect("evaluates");
+    assert_eq!(adjustment.value(0), i128::from(expected[0]));
+    let _ = RuntimeError::Interrupted;
 }
 
 #[test]

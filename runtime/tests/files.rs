@@ -95,7 +95,8 @@ fn a_schema_mismatch_fails_before_any_file_is_created() {
     let mut specs = inputs();
     specs[1].ty = ColumnType::Int; // birth_date as Int64
     specs[1].domain = Some((0, 10));
-    specs[3].ty = ColumnType::Decimal { scale: 3 }; // money with 3 places
+    specs[3].ty = ColumnType::Bool; // money as booleans
+    specs[3].domain = None;
     specs.pop(); // no military_cadre
     let input = dir.path().join("bad.parquet");
     generate(&specs, 10, 1, &input).expect("generate");
@@ -105,9 +106,7 @@ fn a_schema_mismatch_fails_before_any_file_is_created() {
     let RuntimeError::Schema { problems, .. } = &err else { panic!("not a schema error: {err}") };
     assert_eq!(problems.len(), 3, "{err}");
     assert!(matches!(&problems[0], SchemaProblem::WrongType { column, found, .. } if column == "birth_date" && found == "Int64"));
-    assert!(
-        matches!(&problems[1], SchemaProblem::WrongType { column, found, .. } if column == "monthly_pension" && found == "Decimal128(18, 3)")
-    );
+    assert!(matches!(&problems[1], SchemaProblem::WrongType { column, found, .. } if column == "monthly_pension" && found == "Boolean"));
     assert!(matches!(&problems[2], SchemaProblem::MissingColumn { column, .. } if column == "military_cadre"));
     let text = err.to_string();
     assert!(text.contains("bad.parquet") && text.contains("missing column `military_cadre`"), "{text}");

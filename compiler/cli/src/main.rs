@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 the files have errors (or tests fail, or a run breaks an
 //! aggregate requirement), 2 usage or IO errors.
 
+mod bind;
 mod load;
 mod records;
 mod run;
@@ -89,6 +90,11 @@ enum Command {
     Bench(run::BenchArgs),
     /// Check a run's files against its manifest (sizes, SHA-256, row counts).
     Verify(run::VerifyArgs),
+    /// Bindings of a province's own export to a record: `pol bind init`, `pol bind check`.
+    Bind {
+        #[command(subcommand)]
+        command: bind::BindCommand,
+    },
 }
 
 #[derive(clap::Args)]
@@ -126,6 +132,7 @@ fn main() -> ExitCode {
         Command::Gen(a) => run::generate(&a),
         Command::Bench(a) => run::bench(&a),
         Command::Verify(a) => run::verify(&a),
+        Command::Bind { command } => bind::bind(&command),
     });
     match result {
         Ok(code) => code,

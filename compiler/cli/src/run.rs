@@ -27,6 +27,9 @@ pub struct RunArgs {
     /// The file to write (.parquet or .csv); missing parent folders are created.
     #[arg(long)]
     output: PathBuf,
+    /// How the input's columns map to the record's fields (a TOML binding, docs/data.md).
+    #[arg(long)]
+    binding: Option<PathBuf>,
     /// The row error ledger (CSV); default `<output without extension>.errors.csv`.
     #[arg(long)]
     errors: Option<PathBuf>,
@@ -135,6 +138,16 @@ fn compiled(
     rules: &[String],
     as_of: Option<&str>,
 ) -> Result<Result<pol_core::ir::Program, ExitCode>, UsageError> {
+    Ok(compiled_with_module(scheme, framework, rules, as_of)?.map(|(p, _)| p))
+}
+
+/// The program of a run, with the checked files it came from.
+pub fn compiled_with_module(
+    scheme: &Path,
+    framework: Option<&Path>,
+    rules: &[String],
+    as_of: Option<&str>,
+) -> Result<Result<(pol_core::ir::Program, crate::load::Loaded), ExitCode>, UsageError> {
     let loaded = load(scheme, framework, &Budget::default())?;
     if loaded.has_errors() {
         print!("{}", loaded.render());
@@ -147,7 +160,7 @@ fn compiled(
     let entries = crate::records::entry_rules(&loaded, rules)?;
     let entries = pol_core::compliance::guarded_outputs(&loaded.module, &entries);
     match compile_rules(&loaded, &entries, as_of) {
-        Ok(p) => Ok(Ok(p)),
+        Ok(p) => Ok(Ok((p, loaded))),
         Err(text) => {
             print!("{text}");
             Ok(Err(ExitCode::from(1)))
@@ -156,9 +169,22 @@ fn compiled(
 }
 
 pub fn run(a: &RunArgs) -> Result<ExitCode, UsageError> {
-    let program = match compiled(&a.scheme, a.framework.as_deref(), &a.rule, a.as_of.as_deref())? {
+    let (program, loaded) = match compiled_with_module(&a.scheme, a.framework.as_deref(), &a.rule, a.as_of.as_deref())? {
         Ok(p) => p,
         Err(code) => return Ok(code),
+    };
+    let binding = match &a.binding {
+        None => None,
+        Some(path) => {
+            let records: Vec<&str> = loaded.module.records.iter().map(|r| r.name.as_str()).collect();
+            let binding = crate::bind::load_binding(path, None)?;
+            if let Some(want) = &binding.record
+                && !records.contains(&want.as_str())
+            {
+                return Err(UsageError(format!("binding `{}` is for record `{want}`, which this scheme does not have", path.display())));
+            }
+            Some(binding)
+        }
     };
     let k = kernel(a.engine, program)?;
     let opts = pol_runtime::RunOptions {
@@ -172,6 +198,7 @@ pub fn run(a: &RunArgs) -> Result<ExitCode, UsageError> {
         progress: true,
         max_errors: a.max_errors,
         cancel: Some(cancel_on_signals()?),
+        binding,
     };
     match pol_runtime::run(k.as_ref(), &opts) {
         Ok(s) => {
@@ -258,7 +285,7 @@ fn record_columns(m: &pol_core::check::Module, name: &str) -> Result<Vec<ColumnS
         .map(|f| {
             let sty = scalar_ty(m, f.ty);
             let domain = f.domain.and_then(|(lo, hi)| Some((input_cell(lo, &sty)?, input_cell(hi, &sty)?)));
-            ColumnSpec { name: f.name.clone(), ty: sty, domain, is_id: f.is_key }
+            ColumnSpec { name: f.name.clone(), ty: sty, domain, is_id: f.is_key, read: true }
         })
         .collect())
 }
@@ -362,6 +389,7 @@ pub fn bench(a: &BenchArgs) -> Result<ExitCode, UsageError> {
             progress: false,
             max_errors: pol_runtime::ErrorLimit::Rows(u64::MAX),
             cancel: None,
+            binding: None,
         };
         let t = Instant::now();
         let s = pol_runtime::run(&jit, &opts).map_err(|e| UsageError(e.to_string()))?;

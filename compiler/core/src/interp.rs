@@ -292,17 +292,19 @@ pub fn call_builtin(func: Builtin, v: &[i64; 3]) -> i64 {
 
 /// The kernel signature of a program: its inputs and outputs as columns.
 pub fn signature(program: &Program) -> KernelSignature {
+    let read = program.inputs_read();
     KernelSignature {
         program: program.name.clone(),
         inputs: program
             .inputs
             .iter()
-            .map(|i| ColumnSpec { name: i.name.clone(), ty: i.ty.clone(), domain: i.domain, is_id: i.is_id })
+            .enumerate()
+            .map(|(k, i)| ColumnSpec { name: i.name.clone(), ty: i.ty.clone(), domain: i.domain, is_id: i.is_id, read: i.is_id || read[k] })
             .collect(),
         outputs: program
             .outputs
             .iter()
-            .map(|o| ColumnSpec { name: o.name.clone(), ty: o.ty.clone(), domain: None, is_id: false })
+            .map(|o| ColumnSpec { name: o.name.clone(), ty: o.ty.clone(), domain: None, is_id: false, read: true })
             .collect(),
         aggregates: program.aggregates.clone(),
     }

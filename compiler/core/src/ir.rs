@@ -423,6 +423,37 @@ impl Fault {
 }
 
 impl Program {
+    /// Which inputs the outputs and the aggregate requirements read, by input index: the walk
+    /// visits every child of every expression ([`Expr::for_each_child`] is exhaustive), so an
+    /// input marked unread is never evaluated.
+    pub fn inputs_read(&self) -> Vec<bool> {
+        fn walk(e: &Expr, read: &mut [bool]) {
+            if let Expr::Input(id) = e
+                && let Some(slot) = read.get_mut(id.0 as usize)
+            {
+                *slot = true;
+            }
+            e.for_each_child(&mut |c| walk(c, read));
+        }
+        let mut read = vec![false; self.inputs.len()];
+        for output in &self.outputs {
+            for binding in &output.body.bindings {
+                walk(&binding.value, &mut read);
+            }
+            walk(&output.body.result, &mut read);
+        }
+        for agg in &self.aggregates {
+            for term in [&agg.lhs, &agg.rhs] {
+                if let pol_kernel::ColumnRef::Input(i) = term.column
+                    && let Some(slot) = read.get_mut(i)
+                {
+                    *slot = true;
+                }
+            }
+        }
+        read
+    }
+
     /// A message for a fault: what failed, in which rule, at which line, under which citation.
     pub fn describe_fault(&self, fault: Fault) -> String {
         match self.sites.get(fault.site.0 as usize) {

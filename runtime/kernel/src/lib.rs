@@ -70,6 +70,10 @@ pub struct ColumnSpec {
     pub domain: Option<(i64, i64)>,
     /// Identifying columns are copied to every output and named in the error ledger.
     pub is_id: bool,
+    /// Whether the kernel reads the input (always for outputs and ids). An input it does not
+    /// read may be missing from the data: the runtime then fills it with placeholders, which the
+    /// kernel never looks at.
+    pub read: bool,
 }
 
 /// The columns a kernel reads and writes.

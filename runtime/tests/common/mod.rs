@@ -16,7 +16,7 @@ pub const R_OVERFLOW: RowStatus = 1;
 pub const R_DIV_ZERO: RowStatus = 2;
 
 fn col(name: &str, ty: ColumnType, domain: Option<(i64, i64)>, is_id: bool) -> ColumnSpec {
-    ColumnSpec { name: name.into(), ty, domain, is_id }
+    ColumnSpec { name: name.into(), ty, domain, is_id, read: true }
 }
 
 /// Inputs: person_id (id), birth_date, contribution, monthly_pension, category, military_cadre.

@@ -387,7 +387,7 @@ impl<'a> Checker<'a> {
             ));
         }
         let domain = f.domain.as_ref().and_then(|d| self.domain_bounds(d, ty));
-        Some(FieldInfo { name: f.name.name.clone(), ty, domain, is_key: f.is_key, local, span: f.span })
+        Some(FieldInfo { name: f.name.name.clone(), ty, domain, is_key: f.is_key, local, title: f.title.clone(), span: f.span })
     }
 
     /// A scheme's `local record R { … }`: fields the province adds to the framework's record

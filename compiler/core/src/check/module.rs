@@ -71,6 +71,8 @@ pub struct FieldInfo {
     pub is_key: bool,
     /// Added by the scheme (`local record`), not by the framework.
     pub local: bool,
+    /// The field's title as written (`"出生日期"`): what a province's export calls the column.
+    pub title: Option<String>,
     pub span: Span,
 }
 
