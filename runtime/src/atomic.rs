@@ -40,6 +40,11 @@ impl AtomicFile {
         &self.final_path
     }
 
+    /// Where the file is while it is written.
+    pub fn temp_path(&self) -> &Path {
+        &self.temp_path
+    }
+
     /// The open temporary file, to be written through a buffer.
     pub fn file(&self) -> Result<File, RuntimeError> {
         match &self.file {

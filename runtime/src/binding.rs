@@ -10,6 +10,8 @@
 //! delimiter = ","                    # one character; "\t" for tab
 //! quote = '"'
 //! header = true                      # false: columns are named 1, 2, 3, …
+//! # table = "pension.retirees"       # a PostgreSQL input: the table, or
+//! # query = "SELECT * FROM retirees WHERE region = '4401'"
 //!
 //! [fields]
 //! person_id = "人员编号"              # a rename only
@@ -58,6 +60,15 @@ pub struct SourceOptions {
     pub header: bool,
     /// The sheet of a workbook (default: the first).
     pub sheet: Option<String>,
+    /// A PostgreSQL input's table (`retirees`, `pension.retirees`, `"Retirees 2024"`).
+    pub table: Option<String>,
+    /// A PostgreSQL input's query (`SELECT …`), instead of a table.
+    pub query: Option<String>,
+    /// The exported snapshot a second read of the same PostgreSQL source imports (set by the
+    /// run, never by a binding file).
+    #[serde(skip)]
+    #[doc(hidden)]
+    pub snapshot: Option<String>,
 }
 
 fn default_encoding() -> String {
@@ -75,7 +86,16 @@ fn default_header() -> bool {
 
 impl Default for SourceOptions {
     fn default() -> Self {
-        SourceOptions { encoding: default_encoding(), delimiter: default_delimiter(), quote: default_quote(), header: true, sheet: None }
+        SourceOptions {
+            encoding: default_encoding(),
+            delimiter: default_delimiter(),
+            quote: default_quote(),
+            header: true,
+            sheet: None,
+            table: None,
+            query: None,
+            snapshot: None,
+        }
     }
 }
 

@@ -36,6 +36,26 @@ pub struct ManifestFile {
     pub sha256: String,
     /// Data rows (output rows, ledger entries); absent for the summary.
     pub rows: Option<u64>,
+    /// A PostgreSQL output: the table, in the database `path` names (the URL without its
+    /// password); `bytes` and `sha256` are then those of the COPY text sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+}
+
+/// A run's output, complete and not yet committed: a file under its temporary name, or a
+/// PostgreSQL table in its open transaction.
+pub(crate) enum FinishedOutput {
+    File(FinishedFile),
+    Table(crate::postgres::FinishedTable),
+}
+
+impl FinishedOutput {
+    pub fn rows(&self) -> u64 {
+        match self {
+            FinishedOutput::File(f) => f.rows,
+            FinishedOutput::Table(t) => t.rows,
+        }
+    }
 }
 
 /// The commit record of a run, written last, as `<output stem>.manifest.json`.
@@ -113,7 +133,7 @@ impl RunFiles {
         &self,
         program: &str,
         rows_in: u64,
-        output: Option<FinishedFile>,
+        output: Option<FinishedOutput>,
         ledger: FinishedFile,
         summary: &[u8],
     ) -> Result<Manifest, RuntimeError> {
@@ -125,6 +145,7 @@ impl RunFiles {
             bytes: written.bytes,
             sha256: hex(&written.sha256),
             rows,
+            table: None,
         };
         files.push(entry("ledger", &self.ledger, &ledger.written, Some(ledger.rows)));
         ledger.atomic.commit()?;
@@ -132,9 +153,23 @@ impl RunFiles {
         write_atomically(&self.summary, summary)?;
         files.push(entry("summary", &self.summary, &summary_written, None));
         let outcome = match output {
-            Some(out) => {
+            Some(FinishedOutput::File(out)) => {
                 files.insert(0, entry("output", &self.output, &out.written, Some(out.rows)));
                 out.atomic.commit()?;
+                "ok"
+            }
+            Some(FinishedOutput::Table(out)) => {
+                let url = crate::postgres::redact(&self.output.to_string_lossy());
+                let record = ManifestFile {
+                    role: "output".into(),
+                    path: url,
+                    bytes: out.written.bytes,
+                    sha256: hex(&out.written.sha256),
+                    rows: Some(out.rows),
+                    table: Some(out.table.clone()),
+                };
+                files.insert(0, record);
+                out.commit()?;
                 "ok"
             }
             None => "failed",
@@ -204,6 +239,10 @@ pub fn verify(path: &Path) -> Result<Verification, RuntimeError> {
     let dir = manifest_path.parent().unwrap_or(Path::new(""));
     let mut problems = Vec::new();
     for file in &manifest.files {
+        if let Some(table) = &file.table {
+            problems.extend(crate::postgres::verify_table(&file.path, table, file.rows));
+            continue;
+        }
         let full = if Path::new(&file.path).is_absolute() { PathBuf::from(&file.path) } else { dir.join(&file.path) };
         match hash_file(&full) {
             Err(e) => problems.push(format!("{} `{}`: {e}", file.role, full.display())),
@@ -231,7 +270,7 @@ pub fn verify(path: &Path) -> Result<Verification, RuntimeError> {
     Ok(Verification { manifest, problems })
 }
 
-fn hash_file(path: &Path) -> Result<(u64, [u8; 32]), RuntimeError> {
+pub(crate) fn hash_file(path: &Path) -> Result<(u64, [u8; 32]), RuntimeError> {
     let mut file = std::fs::File::open(path).map_err(|e| RuntimeError::io(path, "open", e))?;
     let mut hash = Sha256::new();
     let mut buffer = vec![0u8; 1 << 20];
@@ -256,6 +295,7 @@ fn count_rows(path: &Path) -> Result<u64, RuntimeError> {
             use parquet::file::reader::FileReader;
             Ok(u64::try_from(reader.metadata().file_metadata().num_rows()).unwrap_or(0))
         }
+        FileFormat::Excel => crate::excel::count_rows(path),
         FileFormat::Csv => {
             let bytes = std::fs::read(path).map_err(|e| RuntimeError::io(path, "read", e))?;
             let (mut records, mut quoted, mut in_record) = (0u64, false, false);

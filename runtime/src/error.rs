@@ -110,7 +110,7 @@ impl fmt::Display for RuntimeError {
                 Ok(())
             }
             RuntimeError::UnsupportedFormat { file, role } => {
-                write!(f, "{role} `{}`: unsupported file extension (use .parquet or .csv)", file.display())
+                write!(f, "{role} `{}`: unsupported file extension (use .parquet, .csv or .xlsx; .xls is read only)", file.display())
             }
             RuntimeError::Io { file, action, source } => {
                 write!(f, "cannot {action} `{}`: {source}", file.display())

@@ -93,7 +93,7 @@ pub fn check_binding(
 ) -> Result<BindingReport, RuntimeError> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let spill = std::env::temp_dir();
-    let duplicates = duplicate_keys(path, inputs, binding, batch_rows, if spill.is_dir() { &spill } else { dir })?;
+    let duplicates = duplicate_keys(path, inputs, binding, batch_rows, if spill.is_dir() { &spill } else { dir }, &|| false)?;
     let mut reader = open_input(path, inputs, batch_rows, binding)?;
     let mut report = BindingReport::default();
     let mut first_row = 1u64;

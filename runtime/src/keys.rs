@@ -167,6 +167,7 @@ pub(crate) fn duplicate_keys(
     binding: Option<&Binding>,
     batch_rows: usize,
     spill_dir: &Path,
+    cancelled: &dyn Fn() -> bool,
 ) -> Result<DuplicateRows, RuntimeError> {
     let keys: Vec<ColumnSpec> = inputs.iter().filter(|s| s.is_id).cloned().collect();
     if keys.is_empty() {
@@ -185,6 +186,9 @@ pub(crate) fn duplicate_keys(
     let mut collector = Collector { spill_dir, chunk: Vec::new(), runs: Vec::new(), increasing: true, last: None };
     let mut first_row = 1u64;
     while let Some(batch) = reader.next_batch()? {
+        if cancelled() {
+            return Err(RuntimeError::Interrupted);
+        }
         let converted = convert_batch(&batch, &keys, &reader.bound);
         for i in 0..batch.num_rows() {
             if converted.faults.contains_key(&i) {

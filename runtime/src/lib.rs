@@ -34,6 +34,20 @@
 //! around a cell is ignored and an empty cell is a missing value. A malformed CSV file (wrong
 //! number of fields) fails the run.
 //!
+//! # PostgreSQL
+//! An input or output given as a `postgres://` / `postgresql://` URL is a database (no TLS; a
+//! password missing from the URL comes from `PGPASSWORD`, and none is ever shown or recorded).
+//! Input: the binding's `[source]` `table` or `query` (exactly one); its columns are described
+//! before anything is read and matched as a CSV header is; the rows stream through a text `COPY`
+//! a batch at a time and every cell is parsed as a CSV cell (`numeric` as exact decimal text,
+//! `t`/`f`, ISO dates, NULL a missing value); `real`, `double precision` and `money` columns
+//! cannot be read as Money or Decimal. The key pass and the run read in one exported snapshot.
+//! Output: [`RunOptions::output_table`] is replaced in one transaction (a new table filled by
+//! `COPY`, then the earlier one dropped and the new one renamed) that commits only when the run
+//! succeeds; a failed run leaves the earlier table as it was. The ledger, summary and manifest
+//! are files named after the table; the manifest records the table, its rows and the SHA-256 of
+//! the COPY text, and [`verify`] reconnects to count the rows.
+//!
 //! # Row validation and the error ledger
 //! A row goes to the ledger instead of the output when a needed cell is missing (`V0001`), is
 //! outside its column's declared domain (`V0002`), cannot be read or represented exactly
@@ -83,10 +97,13 @@ mod commit;
 mod decode;
 mod error;
 mod eval;
+mod excel;
+mod export;
 mod generate;
 mod inspect;
 mod keys;
 pub mod ledger;
+mod postgres;
 pub mod profile;
 mod read;
 mod run;
@@ -102,6 +119,7 @@ pub use binding::{Binding, DateFormat, Encoding, FieldBinding, FieldRules, Sourc
 pub use commit::{MANIFEST_FORMAT, Manifest, ManifestFile, Verification, manifest_path_for, verify};
 pub use error::{RuntimeError, SchemaProblem};
 pub use eval::{BatchEvaluation, CODE_UNWRITABLE, eval_record_batch, eval_record_batch_with};
+pub use export::{Exports, write_exports};
 pub use generate::{ColumnTotal, GenerateReport, default_domain, generate, generate_with_profile};
 pub use inspect::{BindingReport, ColumnProblems, SourceColumn, check_binding, columns, distinct_values};
 pub use keys::{CODE_DUPLICATE_KEY, MAX_KEY_FIELDS};

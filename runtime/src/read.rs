@@ -16,6 +16,7 @@ use pol_kernel::ColumnSpec;
 use crate::binding::{Binding, Encoding, SourceOptions};
 use crate::decode;
 use crate::error::RuntimeError;
+use crate::excel::ExcelSheet;
 use crate::schema::{FileFormat, InputBinding, Source, bind_inputs};
 
 /// A kernel input located in the batches an [`InputReader`] yields.
@@ -29,6 +30,8 @@ pub(crate) struct BoundInput {
 enum Inner {
     Parquet(ParquetRecordBatchReader),
     Csv(Box<csv::Reader<Box<dyn std::io::BufRead + Send>>>),
+    Excel(Box<ExcelSheet>),
+    Postgres(Box<crate::postgres::PgReader>),
 }
 
 /// A stream of record batches holding the needed columns of one input file.
@@ -41,6 +44,15 @@ pub(crate) struct InputReader {
 }
 
 impl InputReader {
+    /// The snapshot a second read of the same PostgreSQL source should import, so that both
+    /// reads see the same rows.
+    pub fn snapshot(&self) -> Option<String> {
+        match &self.inner {
+            Inner::Postgres(reader) => reader.snapshot().map(str::to_string),
+            _ => None,
+        }
+    }
+
     /// The next batch, or `None` at the end of the file.
     pub fn next_batch(&mut self) -> Result<Option<RecordBatch>, RuntimeError> {
         match &mut self.inner {
@@ -52,6 +64,8 @@ impl InputReader {
                 None => Ok(None),
                 Some(batch) => batch.map(Some).map_err(|e| RuntimeError::arrow(&self.file, e)),
             },
+            Inner::Excel(sheet) => sheet.next_batch(&self.file),
+            Inner::Postgres(reader) => reader.next_batch(),
         }
     }
 }
@@ -102,6 +116,12 @@ pub(crate) fn open_input(
     binding: Option<&Binding>,
 ) -> Result<InputReader, RuntimeError> {
     let batch_rows = batch_rows.max(1);
+    if crate::postgres::is_url(path) {
+        let url = path.to_string_lossy();
+        let (reader, bound) = crate::postgres::open(&url, inputs, batch_rows, binding)?;
+        let file = reader.name().to_path_buf();
+        return Ok(InputReader { file, inner: Inner::Postgres(Box::new(reader)), total_rows: None, bound });
+    }
     let format = FileFormat::from_path(path, "input")?;
     let default_options = SourceOptions::default();
     let options = binding.map_or(&default_options, |b| &b.source);
@@ -138,6 +158,20 @@ pub(crate) fn open_input(
                 .map_err(|e| RuntimeError::arrow(path, e))?;
             let schema = reader.schema();
             (Inner::Csv(Box::new(reader)), schema, bindings, None, header)
+        }
+        FileFormat::Excel => {
+            // Cells become text (numbers through their shortest decimal, dates by Excel's
+            // serial rules) and are then parsed as CSV cells are.
+            let sheet = ExcelSheet::open(path, options.sheet.as_deref())?;
+            let header = sheet.names.clone();
+            let fields: Vec<Field> = header.iter().map(|name| Field::new(name.clone(), DataType::Utf8, true)).collect();
+            let bindings = bind_inputs(path, &Schema::new(fields), inputs, binding, true)?;
+            let mut projection: Vec<usize> = bindings.iter().filter_map(|b| b.file_index).collect();
+            projection.sort_unstable();
+            projection.dedup();
+            let sheet = sheet.project(projection, batch_rows);
+            let (schema, total) = (sheet.schema(), Some(sheet.total_rows()));
+            (Inner::Excel(Box::new(sheet)), schema, bindings, total, header)
         }
     };
     let bound = locate(path, &schema, &names, bindings)?;
@@ -207,6 +241,9 @@ pub(crate) fn source_columns(path: &Path, options: &SourceOptions) -> Result<Vec
             Ok(builder.schema().fields().iter().map(|f| column(f.name(), f.data_type())).collect())
         }
         FileFormat::Csv => Ok(csv_header(path, options)?.iter().map(|n| column(n, &DataType::Utf8)).collect()),
+        FileFormat::Excel => {
+            Ok(ExcelSheet::open(path, options.sheet.as_deref())?.names.iter().map(|n| column(n, &DataType::Utf8)).collect())
+        }
     }
 }
 
@@ -235,6 +272,11 @@ pub(crate) fn open_raw(path: &Path, column: &str, batch_rows: usize, binding: &B
                 .build(csv_text(path, options)?)
                 .map_err(|e| RuntimeError::arrow(path, e))?;
             Inner::Csv(Box::new(reader))
+        }
+        FileFormat::Excel => {
+            let sheet = ExcelSheet::open(path, options.sheet.as_deref())?;
+            let index = sheet.names.iter().position(|n| n == column).ok_or_else(missing)?;
+            Inner::Excel(Box::new(sheet.project(vec![index], batch_rows)))
         }
     };
     Ok(InputReader { file: path.to_path_buf(), inner, total_rows: None, bound: Vec::new() })

@@ -21,11 +21,12 @@ use pol_kernel::Kernel;
 
 use crate::aggregate::{self, SideSums};
 use crate::binding::Binding;
-use crate::commit::{RunFiles, probe_writable};
+use crate::commit::{FinishedOutput, RunFiles, probe_writable};
 use crate::error::RuntimeError;
 use crate::eval::{BatchOutcome, Evaluator};
 use crate::keys::{DuplicateRows, duplicate_keys};
 use crate::ledger::LedgerWriter;
+use crate::postgres::TableWriter;
 use crate::read::{InputReader, open_input};
 use crate::schema::{FileFormat, check_signature};
 use crate::summary::RunSummary;
@@ -102,11 +103,14 @@ impl std::fmt::Display for ErrorLimit {
 /// What to run and where to put the results.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
-    /// A `.parquet`/`.pq` or `.csv` file.
+    /// A `.parquet`/`.pq` or `.csv` file, or a `postgresql://` URL (the binding's source then
+    /// names the table or query; see the `postgres` module of this crate).
     pub input: PathBuf,
-    /// A `.parquet`/`.pq` or `.csv` file: the id columns then every kernel output.
+    /// A `.parquet`/`.pq` or `.csv` file: the id columns then every kernel output; or a
+    /// `postgresql://` URL with [`RunOptions::output_table`].
     pub output: PathBuf,
-    /// The row error ledger (CSV); default `<output without extension>.errors.csv`.
+    /// The row error ledger (CSV); default `<output without extension>.errors.csv` (for an
+    /// output table, `<table>.errors.csv` in the current folder; so for the summary and manifest).
     pub errors: Option<PathBuf>,
     /// The summary (JSON); default `<output without extension>.summary.json`.
     pub summary: Option<PathBuf>,
@@ -125,6 +129,9 @@ pub struct RunOptions {
     pub cancel: Option<Arc<AtomicBool>>,
     /// How the input's columns map to the record's fields and convert (see [`crate::Binding`]).
     pub binding: Option<Binding>,
+    /// The table an output `postgresql://…` URL is written to (required then, refused for a
+    /// file): replaced in one transaction that commits only when the run succeeds.
+    pub output_table: Option<String>,
 }
 
 impl RunOptions {
@@ -142,12 +149,50 @@ impl RunOptions {
             max_errors: ErrorLimit::Rows(0),
             cancel: None,
             binding: None,
+            output_table: None,
         }
     }
 
     fn sibling(&self, suffix: &str) -> PathBuf {
+        if crate::postgres::is_url(&self.output) {
+            // A table's files are named after it, beside the ledger (default: in the current
+            // folder).
+            let table = self.output_table.as_deref().unwrap_or("output").trim();
+            let stem: String = table.chars().map(|c| if matches!(c, '/' | '\\' | '\0' | '"') { '_' } else { c }).collect();
+            let dir = self.errors.as_ref().and_then(|e| e.parent()).map(Path::to_path_buf).unwrap_or_default();
+            return dir.join(format!("{stem}{suffix}"));
+        }
         let stem = self.output.file_stem().map(|s| s.to_string_lossy().into_owned());
         self.output.with_file_name(format!("{}{suffix}", stem.unwrap_or_default()))
+    }
+
+    /// The output table, when the output is a PostgreSQL URL.
+    fn table(&self) -> Result<Option<crate::postgres::TableName>, RuntimeError> {
+        match (crate::postgres::is_url(&self.output), &self.output_table) {
+            (true, Some(table)) => crate::postgres::TableName::parse(table).map(Some),
+            (true, None) => Err(RuntimeError::invalid(format!(
+                "output `{}` is a PostgreSQL database: name the table to write (--output-table)",
+                crate::postgres::redact(&self.output.to_string_lossy())
+            ))),
+            (false, Some(table)) => Err(RuntimeError::invalid(format!(
+                "an output table (`{table}`) is for a PostgreSQL output; `{}` is a file",
+                self.output.display()
+            ))),
+            (false, None) => Ok(None),
+        }
+    }
+
+    /// How the input or output is shown: the path, or the URL without its password.
+    fn shown(&self, path: &Path, is_output: bool) -> String {
+        if !crate::postgres::is_url(path) {
+            return path.display().to_string();
+        }
+        let url = path.to_string_lossy();
+        match (is_output, &self.output_table, &self.binding) {
+            (true, Some(table), _) => crate::postgres::table_display(&url, table),
+            (false, _, Some(binding)) => crate::postgres::source_display(&url, &binding.source),
+            _ => crate::postgres::redact(&url),
+        }
     }
 
     /// Where the ledger goes.
@@ -189,12 +234,26 @@ fn check_options(opts: &RunOptions) -> Result<(), RuntimeError> {
     {
         return Err(RuntimeError::invalid(format!("threads {t} is outside 1 ..= {MAX_THREADS}")));
     }
-    FileFormat::from_path(&opts.output, "output")?;
+    if opts.table()?.is_none() {
+        FileFormat::from_path(&opts.output, "output")?;
+    }
+    let source = opts.binding.as_ref().map(|b| &b.source);
+    if crate::postgres::is_url(&opts.input) {
+        crate::postgres::check_source(source.unwrap_or(&crate::binding::SourceOptions::default()))?;
+    } else if let Some(s) = source.filter(|s| s.table.is_some() || s.query.is_some()) {
+        let what = if s.table.is_some() { "table" } else { "query" };
+        return Err(RuntimeError::invalid(format!(
+            "the binding's source {what} is for a PostgreSQL input; `{}` is a file",
+            opts.input.display()
+        )));
+    }
     let errors = opts.errors_path();
     if FileFormat::from_path(&errors, "error ledger")? != FileFormat::Csv {
         return Err(RuntimeError::invalid(format!("error ledger `{}` must be a .csv file", errors.display())));
     }
     let paths = [opts.input.clone(), opts.output.clone(), errors, opts.summary_path(), opts.manifest_path()];
+    // A database is no file: a run may read from and write to the same one.
+    let paths: Vec<PathBuf> = paths.into_iter().filter(|p| !crate::postgres::is_url(p)).collect();
     for (i, a) in paths.iter().enumerate() {
         for b in &paths[i + 1..] {
             if a == b || std::fs::canonicalize(a).ok().is_some_and(|c| std::fs::canonicalize(b).ok() == Some(c)) {
@@ -285,14 +344,29 @@ pub fn run(kernel: &dyn Kernel, opts: &RunOptions) -> Result<RunSummary, Runtime
     // Everything that can be found wrong without reading a record is found here, before the
     // earlier run's files are touched: the input's schema, and folders that cannot be written.
     let reader = open_input(&opts.input, &sig.inputs, opts.batch_rows, opts.binding.as_ref())?;
+    let table = opts.table()?;
     for path in [&files.output, &files.ledger, &files.summary, &files.manifest] {
-        probe_writable(path)?;
+        if table.is_none() || path != &files.output {
+            probe_writable(path)?;
+        }
     }
-    let spill_dir = match files.output.parent() {
+    if let Some(table) = &table {
+        let schema = crate::schema::output_schema(&crate::schema::output_columns(sig));
+        crate::postgres::probe_table(&opts.output.to_string_lossy(), table, &schema)?;
+    }
+    let spill_dir = match files.manifest.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let duplicates = duplicate_keys(&opts.input, &sig.inputs, opts.binding.as_ref(), opts.batch_rows, &spill_dir)?;
+    // A second read of a PostgreSQL source sees the rows of the first one's snapshot.
+    let key_binding = match reader.snapshot() {
+        Some(snapshot) => opts.binding.clone().map(|mut b| {
+            b.source.snapshot = Some(snapshot);
+            b
+        }),
+        None => opts.binding.clone(),
+    };
+    let duplicates = duplicate_keys(&opts.input, &sig.inputs, key_binding.as_ref(), opts.batch_rows, &spill_dir, &|| opts.cancelled())?;
     match execute(kernel, opts, &files, reader, duplicates, stale, start) {
         Ok(summary) => Ok(summary),
         Err(e @ RuntimeError::RunFailed { .. }) => Err(e),
@@ -326,7 +400,10 @@ fn execute(
         .map_err(|e| RuntimeError::invalid(format!("cannot start {threads} threads: {e}")))?;
     let evaluator = Evaluator::new(kernel, reader.bound.clone(), duplicates);
     let id_names: Vec<String> = sig.inputs.iter().filter(|s| s.is_id).map(|s| s.name.clone()).collect();
-    let mut output = OutputWriter::create(&files.output, evaluator.schema())?;
+    let mut output = match opts.table()? {
+        Some(table) => Output::Table(TableWriter::create(&opts.output.to_string_lossy(), &table, evaluator.schema())?),
+        None => Output::File(Box::new(OutputWriter::create(&files.output, evaluator.schema())?)),
+    };
     let mut ledger = LedgerWriter::create(&files.ledger, &id_names)?;
     let bar = progress_bar(opts.progress, reader.total_rows);
     let mut totals = Totals { sums: vec![SideSums::default(); sig.aggregates.len()], ..Totals::default() };
@@ -412,7 +489,7 @@ fn execute(
     }
 
     let finished = output.finish()?;
-    let rows_out = finished.rows;
+    let rows_out = finished.rows();
     let rows_in_ledger = ledger.rows;
     let ledger_file = ledger.finish()?;
     if totals.rows_in != rows_out + rows_in_ledger {
@@ -449,8 +526,8 @@ fn execute(
         engine: kernel.engine().to_string(),
         threads,
         batch_rows,
-        input: display(&opts.input),
-        output: display(&opts.output),
+        input: opts.shown(&opts.input, false),
+        output: opts.shown(&opts.output, true),
         errors: display(&files.ledger),
         manifest: display(&files.manifest),
         rows_in: totals.rows_in,
@@ -470,6 +547,28 @@ fn execute(
     let json = serde_json::to_vec_pretty(&summary).map_err(|e| RuntimeError::invalid(format!("cannot serialize the summary: {e}")))?;
     files.commit(&sig.program, totals.rows_in, finished, ledger_file, &json)?;
     if output_written { Ok(summary) } else { Err(RuntimeError::RunFailed { summary: Box::new(summary) }) }
+}
+
+/// Where the output rows go.
+enum Output {
+    File(Box<OutputWriter>),
+    Table(TableWriter),
+}
+
+impl Output {
+    fn write(&mut self, batch: &RecordBatch) -> Result<(), RuntimeError> {
+        match self {
+            Output::File(w) => w.write(batch),
+            Output::Table(w) => w.write(batch),
+        }
+    }
+
+    fn finish(self) -> Result<FinishedOutput, RuntimeError> {
+        Ok(match self {
+            Output::File(w) => FinishedOutput::File(w.finish()?),
+            Output::Table(w) => FinishedOutput::Table(w.finish()?),
+        })
+    }
 }
 
 fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {

@@ -15,15 +15,20 @@ use crate::error::{RuntimeError, SchemaProblem};
 pub enum FileFormat {
     Parquet,
     Csv,
+    /// `.xlsx` (read and written) and `.xls` (read only).
+    Excel,
 }
 
 impl FileFormat {
-    /// `.parquet`/`.pq` is Parquet, `.csv` is CSV (case-insensitive); anything else is an error.
+    /// `.parquet`/`.pq` is Parquet, `.csv` is CSV, `.xlsx`/`.xls` a workbook (case-insensitive);
+    /// anything else is an error, and so is an `.xls` output (written as `.xlsx` only).
     pub fn from_path(path: &Path, role: &'static str) -> Result<Self, RuntimeError> {
         let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
         match ext.as_deref() {
             Some("parquet") | Some("pq") => Ok(FileFormat::Parquet),
             Some("csv") => Ok(FileFormat::Csv),
+            Some("xlsx") => Ok(FileFormat::Excel),
+            Some("xls") if role == "input" => Ok(FileFormat::Excel),
             _ => Err(RuntimeError::UnsupportedFormat { file: path.to_path_buf(), role }),
         }
     }

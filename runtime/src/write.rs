@@ -91,6 +91,7 @@ fn build_slice(ty: &ColumnType, values: &[i64]) -> Result<ArrayRef, arrow::error
 enum Sink {
     Parquet(ArrowWriter<BackgroundWriter>),
     Csv(csv::Writer<BufWriter<BackgroundWriter>>),
+    Xlsx(Box<crate::excel::XlsxWriter>),
 }
 
 /// An output file being written; it appears under its final name only through
@@ -117,6 +118,12 @@ impl OutputWriter {
     pub fn create(path: &Path, schema: SchemaRef) -> Result<Self, RuntimeError> {
         let format = FileFormat::from_path(path, "output")?;
         let atomic = AtomicFile::create(path)?;
+        if format == FileFormat::Excel {
+            // The workbook keeps its rows in temporary files beside the output until it is saved.
+            let dir = atomic.temp_path().parent().map(Path::to_path_buf).unwrap_or_default();
+            let sink = Sink::Xlsx(Box::new(crate::excel::XlsxWriter::new(&schema, &dir)?));
+            return Ok(OutputWriter { atomic, schema, sink, tail: None, rows: 0 });
+        }
         let background = BackgroundWriter::new(atomic.file()?).map_err(|e| RuntimeError::io(path, "write", e))?;
         let sink = match format {
             // The Parquet writer buffers whole pages itself; the background writer chunks them.
@@ -124,7 +131,9 @@ impl OutputWriter {
                 ArrowWriter::try_new(background, schema.clone(), Some(parquet_writer_properties()))
                     .map_err(|e| RuntimeError::parquet(path, e))?,
             ),
-            FileFormat::Csv => Sink::Csv(csv::WriterBuilder::new().with_header(true).build(BufWriter::with_capacity(1 << 16, background))),
+            FileFormat::Csv | FileFormat::Excel => {
+                Sink::Csv(csv::WriterBuilder::new().with_header(true).build(BufWriter::with_capacity(1 << 16, background)))
+            }
         };
         Ok(OutputWriter { atomic, schema, sink, tail: None, rows: 0 })
     }
@@ -141,6 +150,7 @@ impl OutputWriter {
         match &mut self.sink {
             Sink::Parquet(w) => w.write(batch).map_err(|e| RuntimeError::parquet(self.atomic.final_path(), e)),
             Sink::Csv(w) => w.write(batch).map_err(|e| RuntimeError::arrow(self.atomic.final_path(), e)),
+            Sink::Xlsx(w) => w.write(batch, self.atomic.final_path()),
         }
     }
 
@@ -176,6 +186,11 @@ impl OutputWriter {
         let path = self.atomic.final_path().to_path_buf();
         let mut buffered = match self.sink {
             Sink::Parquet(w) => w.into_inner().map_err(|e| RuntimeError::parquet(&path, e))?,
+            Sink::Xlsx(w) => {
+                w.finish(self.atomic.file()?, &path)?;
+                let written = crate::commit::hash_file(self.atomic.temp_path())?;
+                return Ok(FinishedFile { atomic: self.atomic, rows: self.rows, written: Written { bytes: written.0, sha256: written.1 } });
+            }
             Sink::Csv(w) => {
                 let mut w = w;
                 if self.rows == 0 {

@@ -165,7 +165,7 @@ fn unsupported_extensions_and_shared_paths_are_rejected_up_front() {
     let dir = temp_dir();
     let input = write_csv(dir.path(), "in.csv", &["1,1950-06-01,360,3000,Enterprise,false,x"]);
     let k = AdjustKernel::new(1, 20);
-    let err = run(&k, &RunOptions::new(&input, dir.path().join("out.xlsx"))).expect_err("xlsx");
+    let err = run(&k, &RunOptions::new(&input, dir.path().join("out.docx"))).expect_err("docx");
     assert!(matches!(err, RuntimeError::UnsupportedFormat { .. }), "{err}");
     let mut opts = RunOptions::new(&input, dir.path().join("out.csv"));
     opts.errors = Some(input.clone());
