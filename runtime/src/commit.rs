@@ -114,8 +114,27 @@ impl RunFiles {
 
     /// Moves the earlier run's files out of the way of a failed run (the manifest is removed,
     /// since it describes names that no longer hold those files); returns `(from, to)` pairs.
+    ///
+    /// Only a set with an output is moved, as a whole, with its manifest rewritten to name the
+    /// moved files (so `pol verify <stem>.previous.<ext>` checks it), replacing an older moved
+    /// set entirely; a failed run's set (no output) is simply replaced by the next run's, so the
+    /// moved set stays the last one that wrote an output.
     pub fn retire_previous(&self) -> Result<Vec<(PathBuf, PathBuf)>, RuntimeError> {
+        if !std::fs::symlink_metadata(&self.output).is_ok_and(|m| m.is_file()) {
+            self.withdraw_manifest()?;
+            return Ok(Vec::new());
+        }
+        let manifest = std::fs::read(&self.manifest).ok().and_then(|t| serde_json::from_slice::<Manifest>(&t).ok());
         self.withdraw_manifest()?;
+        // `pol verify <stem>.previous.<ext>` finds it: `<stem>.previous.manifest.json`.
+        let previous_manifest = manifest_path_for(&previous_path(&self.output));
+        for old in [previous_path(&self.output), previous_path(&self.ledger), previous_path(&self.summary), previous_manifest.clone()] {
+            match std::fs::remove_file(&old) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(RuntimeError::io(&old, "remove", e)),
+            }
+        }
         let mut moved = Vec::new();
         for path in [&self.output, &self.ledger, &self.summary] {
             if std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
@@ -123,6 +142,18 @@ impl RunFiles {
                 std::fs::rename(path, &to).map_err(|e| RuntimeError::io(path, "move aside", e))?;
                 moved.push((path.clone(), to));
             }
+        }
+        // The moved set's manifest, naming the files where they now are.
+        if let Some(mut manifest) = manifest {
+            for file in &mut manifest.files {
+                if let Some((_, to)) = moved.iter().find(|(from, _)| self.relative(from) == file.path) {
+                    file.path = self.relative(to);
+                }
+            }
+            let json =
+                serde_json::to_vec_pretty(&manifest).map_err(|e| RuntimeError::invalid(format!("cannot serialize the manifest: {e}")))?;
+            write_atomically(&previous_manifest, &json)?;
+            moved.push((self.manifest.clone(), previous_manifest));
         }
         Ok(moved)
     }

@@ -25,6 +25,9 @@ pub struct SourceColumn {
 
 /// The columns of `path` (Parquet schema, or a CSV header decoded as `options` say).
 pub fn columns(path: &Path, options: &SourceOptions) -> Result<Vec<SourceColumn>, RuntimeError> {
+    if crate::postgres::is_url(path) {
+        return crate::postgres::source_columns(&path.to_string_lossy(), options);
+    }
     source_columns(path, options)
 }
 
@@ -37,6 +40,9 @@ pub fn distinct_values(
     rows: usize,
     limit: usize,
 ) -> Result<Vec<(String, u64)>, RuntimeError> {
+    if crate::postgres::is_url(path) {
+        return crate::postgres::distinct(&path.to_string_lossy(), options, column, rows, limit);
+    }
     let binding = Binding { source: options.clone(), ..Binding::default() };
     let mut reader = crate::read::open_raw(path, column, rows.clamp(1, 65_536), &binding)?;
     let mut seen: Vec<(String, u64)> = Vec::new();

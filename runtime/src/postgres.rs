@@ -1063,6 +1063,49 @@ pub(crate) fn verify_table(url: &str, table: &str, rows: Option<u64>) -> Vec<Str
     }
 }
 
+/// The columns of a PostgreSQL source and their types, for `pol bind init`.
+pub(crate) fn source_columns(url: &str, options: &SourceOptions) -> Result<Vec<crate::inspect::SourceColumn>, RuntimeError> {
+    let relation = Relation::of(options)?;
+    let shown = source_name(url, &relation).display().to_string();
+    let mut client = connect(url)?;
+    let statement =
+        client.prepare(&format!("SELECT * FROM ({}) AS src", relation.sql())).map_err(|e| pg_error(&format!("`{shown}`"), &e))?;
+    Ok(statement
+        .columns()
+        .iter()
+        .map(|c| crate::inspect::SourceColumn { name: c.name().to_string(), ty: base_type(c.type_()).name().to_string() })
+        .collect())
+}
+
+/// Up to `limit` distinct values of `column` (as text) among the first `rows` rows, with their
+/// counts, in order of first appearance; an SQL NULL is the empty text.
+pub(crate) fn distinct(
+    url: &str,
+    options: &SourceOptions,
+    column: &str,
+    rows: usize,
+    limit: usize,
+) -> Result<Vec<(String, u64)>, RuntimeError> {
+    let relation = Relation::of(options)?;
+    let shown = source_name(url, &relation).display().to_string();
+    let mut client = connect(url)?;
+    let sql = format!(
+        "SELECT v, count(*) FROM (SELECT row_number() OVER () AS n, coalesce(src.{c}::text, '') AS v FROM ({r}) AS src LIMIT {rows}) s \
+         GROUP BY v ORDER BY min(n) LIMIT {limit}",
+        c = quote_ident(column),
+        r = relation.sql(),
+    );
+    let found = client.query(&sql, &[]).map_err(|e| pg_error(&format!("`{shown}`"), &e))?;
+    found
+        .iter()
+        .map(|row| {
+            let value: String = row.try_get(0).map_err(|e| pg_error(&format!("`{shown}`"), &e))?;
+            let count: i64 = row.try_get(1).map_err(|e| pg_error(&format!("`{shown}`"), &e))?;
+            Ok((value, u64::try_from(count).unwrap_or(0)))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -370,6 +370,8 @@ pub fn run(kernel: &dyn Kernel, opts: &RunOptions) -> Result<RunSummary, Runtime
     match execute(kernel, opts, &files, reader, duplicates, stale, start) {
         Ok(summary) => Ok(summary),
         Err(e @ RuntimeError::RunFailed { .. }) => Err(e),
+        // Stopped on purpose, like a killed run: the last committed set stays as it was.
+        Err(e @ RuntimeError::Interrupted) => Err(e),
         Err(cause) => {
             // The run started and failed: no output may stay under the output's name.
             let retired = files.retire_previous().unwrap_or_default();

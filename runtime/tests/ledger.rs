@@ -194,6 +194,9 @@ fn more_ledger_rows_than_allowed_fail_the_run_and_leave_no_output() {
     }
     // The first failed run moved the good output aside; later failures found none to move.
     assert_eq!(fs::read(dir.path().join("out.previous.parquet")).expect("moved aside"), earlier);
+    // The moved set is whole and verifiable: its manifest names the moved files.
+    let v = pol_runtime::verify(&dir.path().join("out.previous.parquet")).expect("the moved set's manifest");
+    assert!(v.ok(), "{:?}", v.problems);
 }
 
 /// A run where every row goes to the ledger fails whatever the limit: an empty output with a

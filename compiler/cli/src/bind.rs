@@ -34,6 +34,12 @@ pub struct InitArgs {
     /// The CSV file's delimiter.
     #[arg(long, default_value = ",")]
     delimiter: String,
+    /// A PostgreSQL source (`--input postgresql://…`): the table to read.
+    #[arg(long)]
+    input_table: Option<String>,
+    /// A PostgreSQL source: the query to read.
+    #[arg(long)]
+    input_query: Option<String>,
     /// Rules the run evaluates (default: as `pol run`).
     #[arg(long)]
     rule: Vec<String>,
@@ -131,7 +137,13 @@ fn init(a: &InitArgs) -> Result<ExitCode, UsageError> {
         Ok(x) => x,
         Err(code) => return Ok(code),
     };
-    let options = SourceOptions { encoding: a.encoding.clone(), delimiter: a.delimiter.clone(), ..SourceOptions::default() };
+    let options = SourceOptions {
+        encoding: a.encoding.clone(),
+        delimiter: a.delimiter.clone(),
+        table: a.input_table.clone(),
+        query: a.input_query.clone(),
+        ..SourceOptions::default()
+    };
     options.encoding().map_err(UsageError)?;
     options.delimiter_byte().map_err(UsageError)?;
     let columns = pol_runtime::columns(&a.input, &options).map_err(|e| UsageError(e.to_string()))?;
@@ -151,6 +163,11 @@ fn init(a: &InitArgs) -> Result<ExitCode, UsageError> {
             options.encoding.as_str()
         };
         let _ = writeln!(out, "[source]\nencoding = {}\ndelimiter = {}\n", quote(detected), quote(&options.delimiter));
+    }
+    if let Some(table) = &options.table {
+        let _ = writeln!(out, "[source]\ntable = {}\n", quote(table));
+    } else if let Some(query) = &options.query {
+        let _ = writeln!(out, "[source]\nquery = {}\n", quote(query));
     }
     let _ = writeln!(out, "[fields]");
     for (spec, title) in inputs.iter().zip(&titles) {
@@ -297,9 +314,9 @@ fn init(a: &InitArgs) -> Result<ExitCode, UsageError> {
     match &a.output {
         Some(path) => {
             std::fs::write(path, &out).map_err(|e| UsageError(format!("cannot write `{}`: {e}", path.display())))?;
-            println!("wrote {} ({questions} questions to answer, marked `# ?`)", path.display());
+            outln!("wrote {} ({questions} questions to answer, marked `# ?`)", path.display());
         }
-        None => print!("{out}"),
+        None => out!("{out}"),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -324,16 +341,16 @@ fn check(a: &CheckArgs) -> Result<ExitCode, UsageError> {
     let report = match pol_runtime::check_binding(&inputs, &a.input, binding.as_ref(), pol_runtime::DEFAULT_BATCH_ROWS) {
         Ok(r) => r,
         Err(e @ pol_runtime::RuntimeError::Schema { .. }) => {
-            println!("{e}");
+            outln!("{e}");
             return Ok(ExitCode::from(1));
         }
         Err(e) => return Err(UsageError(e.to_string())),
     };
-    println!("{} rows read; {} would go to the error ledger before any rule runs", report.rows, report.rows_with_problems);
+    outln!("{} rows read; {} would go to the error ledger before any rule runs", report.rows, report.rows_with_problems);
     for (column, problems) in &report.columns {
-        println!("  {column}: {} cells", problems.cells);
+        outln!("  {column}: {} cells", problems.cells);
         for (row, code, message) in &problems.examples {
-            println!("    row {row} {code}: {message}");
+            outln!("    row {row} {code}: {message}");
         }
     }
     Ok(if report.rows_with_problems == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })

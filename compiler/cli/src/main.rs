@@ -3,6 +3,23 @@
 //! Exit codes: 0 success, 1 the files have errors (or tests fail, or a run breaks an
 //! aggregate requirement), 2 usage or IO errors.
 
+/// `println!` that does not panic when stdout is closed (`pol run … | head`): output that no one
+/// reads is dropped, and the command still ends with its own exit code.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `print!` likewise.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod bind;
 mod load;
 mod records;
@@ -159,8 +176,8 @@ fn check(files: &[PathBuf], framework: Option<&std::path::Path>, format: Format)
         let verdict = verdict(&loaded);
         match format {
             Format::Human => {
-                print!("{}", loaded.render());
-                println!("{}: {verdict}", load::display_path(f));
+                out!("{}", loaded.render());
+                outln!("{}: {verdict}", load::display_path(f));
             }
             Format::Json => {
                 let diags: Vec<_> = loaded
@@ -181,7 +198,7 @@ fn check(files: &[PathBuf], framework: Option<&std::path::Path>, format: Format)
         }
     }
     if format == Format::Json {
-        println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
     }
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
@@ -212,8 +229,8 @@ fn test(files: &[PathBuf], framework: Option<&std::path::Path>, as_of: Option<&s
         let loaded = load(f, framework, &Budget::default())?;
         let name = load::display_path(f);
         if loaded.has_errors() {
-            print!("{}", loaded.render());
-            println!("{name}: not run ({})", verdict(&loaded));
+            out!("{}", loaded.render());
+            outln!("{name}: not run ({})", verdict(&loaded));
             broken_files += 1;
             continue;
         }
@@ -222,20 +239,20 @@ fn test(files: &[PathBuf], framework: Option<&std::path::Path>, as_of: Option<&s
         for o in &outcomes {
             total += 1;
             if o.passed() {
-                println!("PASS {name}:{} {}", o.line, o.name);
+                outln!("PASS {name}:{} {}", o.line, o.name);
             } else {
                 failed_tests += 1;
-                println!("FAIL {name}:{} {}", o.line, o.name);
+                outln!("FAIL {name}:{} {}", o.line, o.name);
                 let src = loaded.sources.last();
                 for fl in &o.failures {
                     let text = src.map(|s| s.slice(fl.span).split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_default();
-                    println!("  {name}:{}: {} {}", fl.line, fl.code, fl.message);
-                    println!("      | {text}");
+                    outln!("  {name}:{}: {} {}", fl.line, fl.code, fl.message);
+                    outln!("      | {text}");
                 }
             }
         }
     }
-    println!(
+    outln!(
         "{total} tests, {} passed, {failed_tests} failed{}",
         total - failed_tests,
         if broken_files > 0 { format!(", {broken_files} files with errors") } else { String::new() }
@@ -246,7 +263,7 @@ fn test(files: &[PathBuf], framework: Option<&std::path::Path>, as_of: Option<&s
 fn explain(code: &str) -> Result<ExitCode, UsageError> {
     match pol_core::codes::lookup(code) {
         Some(c) => {
-            println!("{} ({})\n\n{}", c.code, c.name, c.explanation);
+            outln!("{} ({})\n\n{}", c.code, c.name, c.explanation);
             Ok(ExitCode::SUCCESS)
         }
         None => Err(UsageError(format!("unknown code `{code}`; codes look like E0201, C0104, R0001"))),
@@ -257,11 +274,11 @@ fn parse(file: &std::path::Path) -> Result<ExitCode, UsageError> {
     let src = load::read_source(file)?;
     match pol_core::syntax::parse_file(&src.text) {
         Ok(ast) => {
-            println!("{}", serde_json::to_string_pretty(&ast).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&ast).unwrap_or_default());
             Ok(ExitCode::SUCCESS)
         }
         Err(d) => {
-            print!("{}", pol_core::diagnostic::render(&src, &d));
+            out!("{}", pol_core::diagnostic::render(&src, &d));
             Ok(ExitCode::from(1))
         }
     }
@@ -276,24 +293,24 @@ fn ir(
 ) -> Result<ExitCode, UsageError> {
     let loaded = load(file, framework, &Budget::default())?;
     if loaded.has_errors() {
-        print!("{}", loaded.render());
+        out!("{}", loaded.render());
         return Ok(ExitCode::from(1));
     }
     let as_of = parse_date_arg(as_of)?;
     match records::compile(&loaded, rules, as_of) {
         Ok(program) if clif => match pol_jit::JitKernel::clif(&program) {
             Ok(text) => {
-                print!("{text}");
+                out!("{text}");
                 Ok(ExitCode::SUCCESS)
             }
             Err(e) => Err(UsageError(format!("JIT compilation failed: {e}"))),
         },
         Ok(program) => {
-            print!("{program}");
+            out!("{program}");
             Ok(ExitCode::SUCCESS)
         }
         Err(text) => {
-            print!("{text}");
+            out!("{text}");
             Ok(ExitCode::from(1))
         }
     }

@@ -160,7 +160,7 @@ pub use pol_core::values::{format_cell, format_scalar as format_const};
 pub fn eval(a: &EvalArgs, trace: bool) -> Result<ExitCode, UsageError> {
     let loaded = load(&a.file, a.framework.as_deref(), &Budget::default())?;
     if loaded.has_errors() {
-        print!("{}", loaded.render());
+        out!("{}", loaded.render());
         return Ok(ExitCode::from(1));
     }
     let m = &loaded.module;
@@ -168,7 +168,7 @@ pub fn eval(a: &EvalArgs, trace: bool) -> Result<ExitCode, UsageError> {
     let program = match compile(&loaded, std::slice::from_ref(&a.rule), as_of) {
         Ok(p) => p,
         Err(text) => {
-            print!("{text}");
+            out!("{text}");
             return Ok(ExitCode::from(1));
         }
     };
@@ -187,11 +187,11 @@ pub fn eval(a: &EvalArgs, trace: bool) -> Result<ExitCode, UsageError> {
     match a.format {
         Format::Human => {
             if let Some(sheet) = &sheet {
-                print!("{}", sheet.render());
+                out!("{}", sheet.render());
             }
             match &outcome {
-                Ok(value) => println!("{} = {value}", out.name),
-                Err((code, message)) => println!("error {code}: {message}"),
+                Ok(value) => outln!("{} = {value}", out.name),
+                Err((code, message)) => outln!("error {code}: {message}"),
             }
         }
         Format::Json => {
@@ -204,7 +204,7 @@ pub fn eval(a: &EvalArgs, trace: bool) -> Result<ExitCode, UsageError> {
             if let (Some(sheet), Some(obj)) = (&sheet, json.as_object_mut()) {
                 obj.extend(sheet.to_json());
             }
-            println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
         }
     }
     Ok(if outcome.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })

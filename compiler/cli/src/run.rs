@@ -21,12 +21,12 @@ pub enum Engine {
 pub struct RunArgs {
     /// The checked scheme (or rule file) to run.
     scheme: PathBuf,
-    /// The population to read (.parquet or .csv), or a PostgreSQL database
+    /// The population to read (.parquet, .csv, .xlsx/.xls), or a PostgreSQL database
     /// (`postgresql://user@host:5432/db`, the password from PGPASSWORD) with --input-table or
     /// --input-query (or the binding's `[source]` table or query).
     #[arg(long)]
     input: PathBuf,
-    /// The file to write (.parquet or .csv; missing parent folders are created), or a PostgreSQL
+    /// The file to write (.parquet, .csv or .xlsx; missing parent folders are created), or a PostgreSQL
     /// database with --output-table.
     #[arg(long)]
     output: PathBuf,
@@ -167,7 +167,7 @@ pub fn compiled_with_module(
 ) -> Result<Result<(pol_core::ir::Program, crate::load::Loaded), ExitCode>, UsageError> {
     let loaded = load(scheme, framework, &Budget::default())?;
     if loaded.has_errors() {
-        print!("{}", loaded.render());
+        out!("{}", loaded.render());
         eprintln!("error: {} does not check; nothing was run", scheme.display());
         return Ok(Err(ExitCode::from(1)));
     }
@@ -179,7 +179,7 @@ pub fn compiled_with_module(
     match compile_rules(&loaded, &entries, as_of) {
         Ok(p) => Ok(Ok((p, loaded))),
         Err(text) => {
-            print!("{text}");
+            out!("{text}");
             Ok(Err(ExitCode::from(1)))
         }
     }
@@ -250,11 +250,12 @@ pub fn run(a: &RunArgs) -> Result<ExitCode, UsageError> {
 }
 
 fn print_summary(s: &pol_runtime::RunSummary) {
-    println!(
-        "{}: {} rows in, {} rows out, {} rows in the error ledger ({}), engine {}, {} threads, {} ms",
+    outln!(
+        "{}: {} rows in, {} rows {}, {} rows in the error ledger ({}), engine {}, {} threads, {} ms",
         s.program,
         s.rows_in,
         s.rows_out,
+        if s.output_written { "out" } else { "evaluated (the output was not written)" },
         s.rows_in_ledger,
         s.errors,
         s.engine,
@@ -262,7 +263,7 @@ fn print_summary(s: &pol_runtime::RunSummary) {
         s.elapsed.as_millis()
     );
     for agg in &s.aggregates {
-        println!(
+        outln!(
             "aggregate {} `{}`: {} {} {} — {}",
             agg.slot,
             agg.text,
@@ -273,7 +274,7 @@ fn print_summary(s: &pol_runtime::RunSummary) {
         );
     }
     if s.output_written {
-        println!("committed: {} (pol verify {})", s.output, s.manifest);
+        outln!("committed: {} (pol verify {})", s.output, s.manifest);
     }
 }
 
@@ -287,17 +288,17 @@ pub fn verify(a: &VerifyArgs) -> Result<ExitCode, UsageError> {
         }
     };
     for problem in &v.problems {
-        println!("MISMATCH {problem}");
+        outln!("MISMATCH {problem}");
     }
     if v.problems.is_empty() {
         for f in &v.manifest.files {
             let rows = f.rows.map_or_else(String::new, |r| format!(", {r} rows"));
             let table = f.table.as_ref().map_or_else(String::new, |t| format!(" table {t}"));
-            println!("ok {} {}{table} ({} bytes{rows}, sha256 {})", f.role, f.path, f.bytes, f.sha256);
+            outln!("ok {} {}{table} ({} bytes{rows}, sha256 {})", f.role, f.path, f.bytes, f.sha256);
         }
     }
     if v.manifest.outcome != "ok" {
-        println!("the run of {} failed: its output was not written (the summary says why)", v.manifest.program);
+        outln!("the run of {} failed: its output was not written (the summary says why)", v.manifest.program);
     }
     Ok(if v.ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
@@ -321,7 +322,7 @@ fn record_columns(m: &pol_core::check::Module, name: &str) -> Result<Vec<ColumnS
 pub fn generate(a: &GenArgs) -> Result<ExitCode, UsageError> {
     let loaded = load(&a.file, a.framework.as_deref(), &Budget::default())?;
     if loaded.has_errors() {
-        print!("{}", loaded.render());
+        out!("{}", loaded.render());
         return Ok(ExitCode::from(1));
     }
     let cols = record_columns(&loaded.module, &a.record)?;
@@ -340,12 +341,12 @@ pub fn generate(a: &GenArgs) -> Result<ExitCode, UsageError> {
     let report =
         pol_runtime::generate_with_profile(&cols, a.rows, a.seed, profile.as_ref(), &a.output).map_err(|e| UsageError(e.to_string()))?;
     let how = a.profile.as_ref().map_or_else(|| "uniform over the declared domains".to_string(), |p| format!("profile {}", p.display()));
-    println!("wrote {} rows of {} to {} in {} ms ({how})", report.rows, a.record, a.output.display(), report.elapsed.as_millis());
+    outln!("wrote {} rows of {} to {} in {} ms ({how})", report.rows, a.record, a.output.display(), report.elapsed.as_millis());
     if report.rows > 0 {
         // Money totals in exact fen (i128), shown in yuan; the mean is rounded half away from zero.
         let yuan = |fen: i128| format!("{}{}.{:02}", if fen < 0 { "-" } else { "" }, fen.unsigned_abs() / 100, fen.unsigned_abs() % 100);
         for t in report.totals.iter().filter(|t| t.ty == pol_runtime::ColumnType::Money) {
-            println!(
+            outln!(
                 "  {}: sum {} yuan, mean {} yuan, min {}, max {}",
                 t.name,
                 yuan(t.sum),
@@ -367,7 +368,7 @@ fn bench_formats(a: &BenchArgs, program: pol_core::ir::Program) -> Result<ExitCo
     pol_runtime::generate(&sig.inputs, a.rows, 7, &canonical).map_err(err)?;
     let exports = pol_runtime::write_exports(&sig.inputs, &canonical, &a.dir).map_err(err)?;
     let jit = JitKernel::compile(&program).map_err(|e| UsageError(e.to_string()))?;
-    println!("benchmark: {} over {} generated rows, end to end into Parquet, jit", program.name, a.rows);
+    outln!("benchmark: {} over {} generated rows, end to end into Parquet, jit", program.name, a.rows);
     let mut best = Vec::new();
     for (name, input, binding) in [
         ("canonical Parquet, no binding", &canonical, None),
@@ -389,10 +390,10 @@ fn bench_formats(a: &BenchArgs, program: pol_core::ir::Program) -> Result<ExitCo
                 return Err(UsageError(format!("{name}: {} rows read of {}", s.rows_in, a.rows)));
             }
         }
-        println!("{name:<32} {}  (best of 3)", rate(a.rows, secs));
+        outln!("{name:<32} {}  (best of 3)", rate(a.rows, secs));
         best.push(secs);
     }
-    println!("binding cost on Parquet: {:+.1}% of the canonical run's time", 100.0 * (best[1] - best[0]) / best[0]);
+    outln!("binding cost on Parquet: {:+.1}% of the canonical run's time", 100.0 * (best[1] - best[0]) / best[0]);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -418,7 +419,7 @@ pub fn bench(a: &BenchArgs) -> Result<ExitCode, UsageError> {
     let inputs: Vec<&[i64]> = cols.columns.iter().map(|c| c.as_slice()).collect();
     let jit = JitKernel::compile(&program).map_err(|e| UsageError(e.to_string()))?;
     let interp = InterpKernel::new(program.clone());
-    println!("benchmark: {} over {} generated rows ({})", program.name, n, input.display());
+    outln!("benchmark: {} over {} generated rows ({})", program.name, n, input.display());
 
     let time_kernel = |k: &dyn Kernel, rows: usize| {
         // Written before the clock starts (not `vec![0; n]`, whose pages would be faulted in
@@ -433,19 +434,19 @@ pub fn bench(a: &BenchArgs) -> Result<ExitCode, UsageError> {
         (t.elapsed().as_secs_f64(), outs, status)
     };
     let (t_jit, jit_out, jit_status) = time_kernel(&jit, n);
-    println!("jit, compute only, 1 thread:        {}", rate(n as u64, t_jit));
+    outln!("jit, compute only, 1 thread:        {}", rate(n as u64, t_jit));
     let interp_rows = n.min(200_000);
     let (t_int, int_out, int_status) = time_kernel(&interp, interp_rows);
-    println!("interpreter, compute only, 1 thread: {}  ({} rows)", rate(interp_rows as u64, t_int), interp_rows);
+    outln!("interpreter, compute only, 1 thread: {}  ({} rows)", rate(interp_rows as u64, t_int), interp_rows);
     let agree = (0..interp_rows)
         .all(|r| int_status[r] == jit_status[r] && (int_status[r] != 0 || int_out.iter().zip(&jit_out).all(|(a, b)| a[r] == b[r])));
-    println!("jit agrees with the interpreter on those rows: {agree}");
-    println!("hand-written Rust: cargo bench -p pol-cli --bench guangdong");
-    println!("jit speed-up over the interpreter:   {:.1}x", (n as f64 / t_jit) / (interp_rows as f64 / t_int));
+    outln!("jit agrees with the interpreter on those rows: {agree}");
+    outln!("hand-written Rust: cargo bench -p pol-cli --bench guangdong");
+    outln!("jit speed-up over the interpreter:   {:.1}x", (n as f64 / t_jit) / (interp_rows as f64 / t_int));
 
     let floor = pol_runtime::measure_io_floor(&sig, &input, &a.dir.join("floor.parquet"), pol_runtime::DEFAULT_BATCH_ROWS)
         .map_err(|e| UsageError(e.to_string()))?;
-    println!("IO floor (read + write, no compute): {}", rate(floor.rows, floor.elapsed.as_secs_f64()));
+    outln!("IO floor (read + write, no compute): {}", rate(floor.rows, floor.elapsed.as_secs_f64()));
     for threads in [1usize, 2] {
         let opts = pol_runtime::RunOptions {
             input: input.clone(),
@@ -464,7 +465,7 @@ pub fn bench(a: &BenchArgs) -> Result<ExitCode, UsageError> {
         let t = Instant::now();
         let s = pol_runtime::run(&jit, &opts).map_err(|e| UsageError(e.to_string()))?;
         let secs = t.elapsed().as_secs_f64();
-        println!(
+        outln!(
             "end to end Parquet -> Parquet, jit, {} threads: {}  ({:.0}% of the IO floor)",
             s.threads,
             rate(s.rows_in, secs),

@@ -13,6 +13,9 @@ use arrow::array::{ArrayRef, AsArray, Decimal128Array, Int8Array, Int32Array, In
 use arrow::datatypes::{Date32Type, Decimal128Type, Int64Type};
 use arrow::record_batch::RecordBatch;
 
+#[path = "../../../runtime/tests/common/pg.rs"]
+mod pg;
+
 const GUANGDONG: &str = "policies/provinces/guangdong/pension_adjustment_2024.pol";
 const PROFILE: &str = "policies/national/profiles/retiree.toml";
 const ROWS: usize = 3_000;
@@ -215,57 +218,124 @@ contribution = "contribution_months"
 sex = { column = "sex", codes = { Male = ["M"], Female = ["F"] } }
 "#;
 
+/// The canonical population in `dir` and the output lines every export must give (the canonical
+/// run's, without the rows that are bad in the exports).
+fn canonical(dir: &Path) -> (Vec<Person>, Vec<String>) {
+    let p = |name: &str| dir.join(name).display().to_string();
+    let rows = ROWS.to_string();
+    let o = pol(&["gen", GUANGDONG, "--record", "Retiree", "--rows", &rows, "--profile", PROFILE, "--output", &p("canon.parquet")]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = pol(&["run", GUANGDONG, "--input", &p("canon.parquet"), "--output", &p("canon.csv")]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let canonical = std::fs::read_to_string(dir.join("canon.csv")).expect("canonical output");
+    let expected = canonical
+        .lines()
+        .enumerate()
+        .filter(|(i, _)| *i == 0 || !BAD.iter().any(|(row, _)| row == i))
+        .map(|(_, l)| l.to_string())
+        .collect();
+    (read_population(&dir.join("canon.parquet")), expected)
+}
+
+/// Runs `input` through `binding` (as `out-<label>.csv`): three bad rows fail a default run
+/// without an output; allowed, the output equals `expected` and the ledger holds those rows.
+fn run_export(dir: &Path, label: &str, input: &str, binding: &str, expected: &[String]) {
+    let p = |name: &str| dir.join(name).display().to_string();
+    let out = format!("out-{label}.csv");
+    let o = pol(&["bind", "check", GUANGDONG, "--input", input, "--binding", &p(binding)]);
+    assert_eq!(o.status.code(), Some(1), "{label}: three bad rows: {}", text(&o));
+    assert!(text(&o).contains(&format!("{ROWS} rows read; 3 would go to the error ledger")), "{label}: {}", text(&o));
+    // Without --max-errors, three ledger rows fail the run and no output is written.
+    let o = pol(&["run", GUANGDONG, "--input", input, "--binding", &p(binding), "--output", &p(&out)]);
+    assert_eq!(o.status.code(), Some(1), "{label}: {}", text(&o));
+    assert!(!dir.join(&out).exists());
+    let o = pol(&["run", GUANGDONG, "--input", input, "--binding", &p(binding), "--output", &p(&out), "--max-errors", "3"]);
+    assert_eq!(o.status.code(), Some(0), "{label}: {}", text(&o));
+    let got = std::fs::read_to_string(dir.join(&out)).expect("output");
+    let got: Vec<&str> = got.lines().collect();
+    assert_eq!(got.len(), expected.len(), "{label}: rows out");
+    for (g, e) in got.iter().zip(expected) {
+        assert_eq!(g, e, "{label}: a row differs from the canonical run");
+    }
+    let ledger = std::fs::read_to_string(dir.join(format!("out-{label}.errors.csv"))).expect("ledger");
+    let lines: Vec<&str> = ledger.lines().skip(1).collect();
+    assert_eq!(lines.len(), 3, "{label}: {ledger}");
+    for (line, (row, column)) in lines.iter().zip(BAD) {
+        assert!(line.starts_with(&format!("{row},{row},V0003,,{column},")), "{label}: {line}");
+    }
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join(format!("out-{label}.summary.json"))).expect("summary")).expect("json");
+    assert_eq!(summary["rows_in"].as_u64(), Some(ROWS as u64));
+    assert_eq!(summary["rows_out"].as_u64().unwrap_or(0) + summary["rows_in_ledger"].as_u64().unwrap_or(0), ROWS as u64);
+}
+
 #[test]
 fn exports_in_every_format_give_the_canonical_output_and_ledger_their_bad_cells() {
     let dir = tempfile::tempdir().expect("dir");
     let p = |name: &str| dir.path().join(name).display().to_string();
-    let o =
-        pol(&["gen", GUANGDONG, "--record", "Retiree", "--rows", &ROWS.to_string(), "--profile", PROFILE, "--output", &p("canon.parquet")]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let o = pol(&["run", GUANGDONG, "--input", &p("canon.parquet"), "--output", &p("canon.csv")]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let canonical = std::fs::read_to_string(dir.path().join("canon.csv")).expect("canonical output");
-    let canonical: Vec<&str> = canonical.lines().collect();
-    // The canonical output without the rows that are bad in the exports.
-    let expected: Vec<&str> =
-        canonical.iter().enumerate().filter(|(i, _)| *i == 0 || !BAD.iter().any(|(row, _)| row == i)).map(|(_, l)| *l).collect();
-
-    let people = read_population(&dir.path().join("canon.parquet"));
+    let (people, expected) = canonical(dir.path());
     write_gbk_csv(&people, &dir.path().join("export.csv"));
     write_xlsx(&people, &dir.path().join("export.xlsx"));
     write_parquet_export(&people, &dir.path().join("export.parquet"));
     std::fs::write(dir.path().join("binding.toml"), BINDING).expect("binding");
     std::fs::write(dir.path().join("parquet-binding.toml"), PARQUET_BINDING).expect("binding");
+    run_export(dir.path(), "csv", &p("export.csv"), "binding.toml", &expected);
+    run_export(dir.path(), "xlsx", &p("export.xlsx"), "binding.toml", &expected);
+    run_export(dir.path(), "parquet", &p("export.parquet"), "parquet-binding.toml", &expected);
+}
 
-    for (input, binding) in [("export.csv", "binding.toml"), ("export.xlsx", "binding.toml"), ("export.parquet", "parquet-binding.toml")] {
-        let out = format!("out-{input}.csv");
-        let o = pol(&["bind", "check", GUANGDONG, "--input", &p(input), "--binding", &p(binding)]);
-        assert_eq!(o.status.code(), Some(1), "{input}: three bad rows: {}", text(&o));
-        assert!(text(&o).contains(&format!("{ROWS} rows read; 3 would go to the error ledger")), "{input}: {}", text(&o));
-        // Without --max-errors, three ledger rows fail the run and no output is written.
-        let o = pol(&["run", GUANGDONG, "--input", &p(input), "--binding", &p(binding), "--output", &p(&out)]);
-        assert_eq!(o.status.code(), Some(1), "{input}: {}", text(&o));
-        assert!(!dir.path().join(&out).exists());
-        let o = pol(&["run", GUANGDONG, "--input", &p(input), "--binding", &p(binding), "--output", &p(&out), "--max-errors", "3"]);
-        assert_eq!(o.status.code(), Some(0), "{input}: {}", text(&o));
-        let got = std::fs::read_to_string(dir.path().join(&out)).expect("output");
-        let got: Vec<&str> = got.lines().collect();
-        assert_eq!(got.len(), expected.len(), "{input}: rows out");
-        for (g, e) in got.iter().zip(&expected) {
-            assert_eq!(g, e, "{input}: a row differs from the canonical run");
-        }
-        let ledger = std::fs::read_to_string(dir.path().join(format!("out-{input}.errors.csv"))).expect("ledger");
-        let lines: Vec<&str> = ledger.lines().skip(1).collect();
-        assert_eq!(lines.len(), 3, "{input}: {ledger}");
-        for (line, (row, column)) in lines.iter().zip(BAD) {
-            assert!(line.starts_with(&format!("{row},{row},V0003,,{column},")), "{input}: {line}");
-        }
-        let summary: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.path().join(format!("out-{input}.summary.json"))).expect("summary"))
-                .expect("json");
-        assert_eq!(summary["rows_in"].as_u64(), Some(ROWS as u64));
-        assert_eq!(summary["rows_out"].as_u64().unwrap_or(0) + summary["rows_in_ledger"].as_u64().unwrap_or(0), ROWS as u64);
+/// The same export as a PostgreSQL table of a real server (Chinese column names, codes, yuan as
+/// numeric, YYYYMMDD dates as text): `pol bind init` finds its columns from the database, and the
+/// run gives the canonical output.
+#[test]
+fn a_postgresql_table_gives_the_canonical_output() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (people, expected) = canonical(dir.path());
+    let server = pg::Server::start();
+    let mut client = server.client();
+    client
+        .batch_execute(
+            "CREATE TABLE 退休人员 (人员编号 bigint, 姓名 text, 性别 text, 出生日期 text, 缴费月数 integer, \"月养老金（元）\" numeric, \
+             艰苦地区类别 smallint, 是否军转干部 text, 所在地平均养老金 numeric(12,2))",
+        )
+        .expect("create");
+    let mut copy = client.copy_in("COPY 退休人员 FROM STDIN").expect("copy");
+    for (n, person) in people.iter().enumerate() {
+        let row = n + 1;
+        let pension = if row == BAD[0].0 { "12.345".to_string() } else { yuan(person.pension_fen) };
+        let sex = if row == BAD[1].0 {
+            "未知"
+        } else if person.male {
+            "男"
+        } else {
+            "女"
+        };
+        let birth = if row == BAD[2].0 {
+            "19550230".to_string()
+        } else {
+            format!("{:04}{:02}{:02}", person.birth.0, person.birth.1, person.birth.2)
+        };
+        let line = format!(
+            "{}\t张{}\t{sex}\t{birth}\t{}\t{pension}\t{}\t{}\t{}\n",
+            person.id,
+            person.id,
+            person.months,
+            person.hardship,
+            if person.cadre { "是" } else { "否" },
+            yuan(person.average_fen)
+        );
+        std::io::Write::write_all(&mut copy, line.as_bytes()).expect("row");
     }
+    copy.finish().expect("copy done");
+    let url = server.url();
+    let o = pol(&["bind", "init", GUANGDONG, "--input", &url, "--input-table", "退休人员"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let init = text(&o);
+    assert!(init.contains("person_id = \"人员编号\"") && init.contains("table = \"退休人员\""), "{init}");
+    assert!(init.contains("codes = { Male = [\"男\"], Female = [\"女\"] }"), "{init}");
+    let binding = BINDING.replace("encoding = \"gbk\"", "table = \"退休人员\"");
+    std::fs::write(dir.path().join("pg-binding.toml"), binding).expect("binding");
+    run_export(dir.path(), "postgres", &url, "pg-binding.toml", &expected);
 }
 
 /// The same binding writes Excel too: the output workbook reads back as the canonical values.

@@ -1,6 +1,8 @@
 //! A hand-written pension-adjustment kernel and file helpers shared by the runtime's tests.
 #![allow(dead_code)]
 
+pub mod pg;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
