@@ -44,6 +44,11 @@ pub struct Binding {
     /// Record field name → where and how it is read.
     #[serde(default)]
     pub fields: BTreeMap<String, FieldBinding>,
+    /// Source columns copied to the output as they were read (as text; empty cells stay
+    /// empty), after the key and the results: a name, a unit, a case number an office wants
+    /// beside each result.
+    #[serde(default)]
+    pub keep: Vec<String>,
 }
 
 /// How a text file is laid out (CSV); ignored for typed sources.

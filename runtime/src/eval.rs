@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use arrow::array::{Array, ArrayRef, make_array};
 use arrow::buffer::NullBuffer;
-use arrow::datatypes::{Field, Schema, SchemaRef};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use pol_kernel::{Kernel, KernelSignature, ROW_OK, RowErrorInfo, RowStatus};
@@ -59,6 +59,8 @@ pub(crate) struct Evaluator<'k> {
     spare: Mutex<Spare>,
     /// Rows whose key another row also has ([`crate::keys`]), with their messages.
     duplicates: DuplicateRows,
+    /// Source columns copied to the output as text: index in each batch, name.
+    kept: Vec<(usize, String)>,
 }
 
 #[derive(Default)]
@@ -68,10 +70,25 @@ struct Spare {
 }
 
 impl<'k> Evaluator<'k> {
-    pub fn new(kernel: &'k dyn Kernel, bound: Vec<BoundInput>, duplicates: DuplicateRows) -> Self {
+    /// An evaluator writing the id columns, the outputs, then `kept` (as nullable text);
+    /// a kept name that is also an id or an output is an error.
+    pub fn new(
+        kernel: &'k dyn Kernel,
+        bound: Vec<BoundInput>,
+        duplicates: DuplicateRows,
+        kept: Vec<(usize, String)>,
+    ) -> Result<Self, RuntimeError> {
         let columns = output_columns(kernel.signature());
-        let schema = output_schema(&columns);
-        Evaluator { kernel, bound, columns, schema, spare: Mutex::new(Spare::default()), duplicates }
+        if let Some((_, name)) = kept.iter().find(|(_, k)| columns.iter().any(|c| &c.spec.name == k)) {
+            return Err(RuntimeError::invalid(format!(
+                "the kept column `{name}` has the name of an output column; rename it in the source"
+            )));
+        }
+        let base = output_schema(&columns);
+        let mut fields: Vec<Field> = base.fields().iter().map(|f| f.as_ref().clone()).collect();
+        fields.extend(kept.iter().map(|(_, name)| Field::new(name.clone(), DataType::Utf8, true)));
+        let schema = Arc::new(Schema::new(fields));
+        Ok(Evaluator { kernel, bound, columns, schema, spare: Mutex::new(Spare::default()), duplicates, kept })
     }
 
     fn spare(&self) -> std::sync::MutexGuard<'_, Spare> {
@@ -206,6 +223,18 @@ impl<'k> Evaluator<'k> {
             };
             arrays.push(array.map_err(|e| RuntimeError::invalid(e.to_string()))?);
         }
+        if !self.kept.is_empty() {
+            let mask = (!ev.all_kept).then(|| arrow::array::BooleanArray::from(ev.kept.clone()));
+            for (index, name) in &self.kept {
+                let text = arrow::compute::cast(batch.column(*index), &DataType::Utf8)
+                    .map_err(|e| RuntimeError::invalid(format!("the kept column `{name}` cannot be written as text: {e}")))?;
+                let array = match &mask {
+                    None => text,
+                    Some(mask) => arrow::compute::filter(&text, mask).map_err(|e| RuntimeError::invalid(format!("internal error: {e}")))?,
+                };
+                arrays.push(array);
+            }
+        }
         let rows = if ev.all_kept { batch.num_rows() } else { ev.kept.iter().filter(|k| **k).count() };
         let options = RecordBatchOptions::new().with_row_count(Some(rows));
         let output = RecordBatch::try_new_with_options(self.schema.clone(), arrays, &options)
@@ -245,7 +274,7 @@ pub fn eval_record_batch_with(
     let place = std::path::Path::new("<record batch>");
     let bindings = bind_inputs(place, batch.schema_ref(), &sig.inputs, binding, false)?;
     let bound = bindings.into_iter().map(|b| BoundInput { column: b.file_index, source: b.source }).collect();
-    let evaluator = Evaluator::new(kernel, bound, DuplicateRows::new());
+    let evaluator = Evaluator::new(kernel, bound, DuplicateRows::new(), Vec::new())?;
     let mut ev = evaluator.evaluate(batch, 1);
     let nulls = (!ev.all_kept).then(|| NullBuffer::from(ev.kept.clone()));
     let mut arrays = Vec::with_capacity(sig.outputs.len());

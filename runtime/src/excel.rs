@@ -19,7 +19,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, AsArray, StringBuilder};
+use arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
 use arrow::datatypes::{DataType, Date32Type, Decimal128Type, Field, Int64Type, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use calamine::{Data, Range, Reader, Sheets, open_workbook_auto};
@@ -269,6 +269,7 @@ impl XlsxWriter {
                     DataType::Boolean => {
                         self.sheet.write_boolean(row, col, column.as_boolean().value(r)).map_err(err)?;
                     }
+                    DataType::Utf8 if column.is_null(r) => {}
                     DataType::Utf8 => {
                         self.sheet.write_string(row, col, column.as_string::<i32>().value(r)).map_err(err)?;
                     }

@@ -180,6 +180,7 @@ pub(crate) fn duplicate_keys(
     let key_binding = binding.map(|b| {
         let mut b = b.clone();
         b.fields.retain(|name, _| keys.iter().any(|k| &k.name == name));
+        b.keep.clear();
         b
     });
     let mut reader = open_input(input, &keys, batch_rows, key_binding.as_ref())?;

@@ -738,7 +738,8 @@ fn sql_type(ty: &DataType) -> Result<String, RuntimeError> {
 fn create_sql(table: &TableName, temp: &str, schema: &Schema) -> Result<String, RuntimeError> {
     let mut columns = Vec::with_capacity(schema.fields().len());
     for f in schema.fields() {
-        columns.push(format!("{} {} NOT NULL", quote_ident(f.name()), sql_type(f.data_type())?));
+        let null = if f.is_nullable() { "" } else { " NOT NULL" };
+        columns.push(format!("{} {}{null}", quote_ident(f.name()), sql_type(f.data_type())?));
     }
     Ok(format!("CREATE TABLE {} ({})", table.sibling_sql(temp), columns.join(", ")))
 }

@@ -40,7 +40,17 @@ pub(crate) struct InputReader {
     inner: Inner,
     /// The number of rows when the format records it (Parquet), for progress bars.
     pub total_rows: Option<u64>,
+    /// One per input, then one per kept column ([`Source::Keep`]).
     pub bound: Vec<BoundInput>,
+}
+
+impl InputReader {
+    /// The kept columns: their index in each batch and their name, in the binding's order.
+    pub fn kept(&self, binding: Option<&Binding>) -> Vec<(usize, String)> {
+        let keep = binding.map_or(&[][..], |b| b.keep.as_slice());
+        let bound = self.bound.iter().filter(|b| matches!(b.source, Source::Keep));
+        keep.iter().zip(bound).filter_map(|(name, b)| Some((b.column?, name.clone()))).collect()
+    }
 }
 
 impl InputReader {

@@ -61,6 +61,9 @@ pub(crate) enum Source {
     Names(Conversion),
     /// Text parsed according to the kernel's type and the binding (CSV, Excel, PostgreSQL).
     Text(Conversion),
+    /// A column the binding keeps: copied to the output as text, not read by the kernel. These
+    /// bindings follow the inputs' (one per `keep` entry, in order).
+    Keep,
 }
 
 /// Where a kernel input is found in the batches a reader yields, and how to convert it.
@@ -202,6 +205,14 @@ pub(crate) fn bind_inputs(
                 expected: format!("{expected} for {}", spec.ty.describe()),
                 found: found.to_string(),
             }),
+        }
+    }
+    for column in binding.map_or(&[][..], |b| b.keep.as_slice()) {
+        let matches: Vec<usize> = schema.fields().iter().enumerate().filter(|(_, f)| f.name() == column).map(|(i, _)| i).collect();
+        match matches.as_slice() {
+            [i] => bindings.push(InputBinding { file_index: Some(*i), source: Source::Keep }),
+            [] => problems.push(SchemaProblem::MissingColumn { column: column.clone(), expected: "a column to keep (`keep`)".into() }),
+            _ => problems.push(SchemaProblem::DuplicateColumn { column: column.clone() }),
         }
     }
     if problems.is_empty() { Ok(bindings) } else { Err(RuntimeError::Schema { file: file.to_path_buf(), problems }) }

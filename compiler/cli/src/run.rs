@@ -43,6 +43,10 @@ pub struct RunArgs {
     /// How the input's columns map to the record's fields (a TOML binding, docs/data.md).
     #[arg(long)]
     binding: Option<PathBuf>,
+    /// A source column to copy to the output as text, after the results (repeatable; added to
+    /// the binding's `keep`).
+    #[arg(long)]
+    keep: Vec<String>,
     /// The row error ledger (CSV); default `<output without extension>.errors.csv`.
     #[arg(long)]
     errors: Option<PathBuf>,
@@ -200,6 +204,14 @@ pub fn run(a: &RunArgs) -> Result<ExitCode, UsageError> {
             {
                 return Err(UsageError(format!("binding `{}` is for record `{want}`, which this scheme does not have", path.display())));
             }
+            Some(binding)
+        }
+    };
+    let binding = match (binding, a.keep.is_empty()) {
+        (binding, true) => binding,
+        (binding, false) => {
+            let mut binding = binding.unwrap_or_default();
+            binding.keep.extend(a.keep.iter().cloned());
             Some(binding)
         }
     };

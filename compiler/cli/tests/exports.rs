@@ -5,8 +5,9 @@
 //! gives exactly the output of the same records in canonical Parquet, and its bad cells end in
 //! the ledger with row, column and reason.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, AsArray, Decimal128Array, Int8Array, Int32Array, Int64Array, StringArray};
@@ -16,23 +17,11 @@ use arrow::record_batch::RecordBatch;
 #[path = "../../../runtime/tests/common/pg.rs"]
 mod pg;
 
-const GUANGDONG: &str = "policies/provinces/guangdong/pension_adjustment_2024.pol";
-const PROFILE: &str = "policies/national/profiles/retiree.toml";
+use common::{GUANGDONG, PROFILE, pol, text};
+
 const ROWS: usize = 3_000;
 /// Rows (1-based) given a bad cell in every export: (row, column of the export, reason fragment).
 const BAD: [(usize, &str); 3] = [(7, "monthly_pension"), (100, "sex"), (2_500, "birth_date")];
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn pol(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pol")).args(args).current_dir(repo()).output().expect("pol runs")
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
 
 /// The canonical population's columns, as the records of the export.
 struct Person {
@@ -377,4 +366,31 @@ fn an_xlsx_output_reads_back_exactly() {
         }
     }
     assert_eq!(rows.len(), 501);
+}
+
+/// Source columns an office wants beside each result are kept as they were read, after the
+/// results, for the rows that reached the output; a column that is not there is an error
+/// before any work.
+#[test]
+fn kept_source_columns_follow_the_results_as_read() {
+    let dir = tempfile::tempdir().expect("dir");
+    let p = |name: &str| dir.path().join(name).display().to_string();
+    let (people, expected) = canonical(dir.path());
+    write_gbk_csv(&people, &dir.path().join("export.csv"));
+    std::fs::write(dir.path().join("binding.toml"), BINDING).expect("binding");
+    let args = ["run", GUANGDONG, "--input", &p("export.csv"), "--binding", &p("binding.toml"), "--max-errors", "3"];
+    let o = pol(&[&args[..], &["--output", &p("kept.csv"), "--keep", "姓名", "--keep", "备注"]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = std::fs::read_to_string(dir.path().join("kept.csv")).expect("output");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), expected.len());
+    assert_eq!(lines[0], format!("{},姓名,备注", expected[0]));
+    for (line, want) in lines.iter().zip(&expected).skip(1) {
+        let id = want.split(',').next().unwrap_or_default();
+        assert_eq!(*line, format!("{want},张{id},\"备注, {id}\""), "the kept cells of person {id}");
+    }
+    let o = pol(&[&args[..], &["--output", &p("none.csv"), "--keep", "没有这一列"]].concat());
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("missing column `没有这一列` (expected a column to keep"), "{}", text(&o));
+    assert!(!dir.path().join("none.csv").exists());
 }

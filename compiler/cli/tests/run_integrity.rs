@@ -2,24 +2,13 @@
 //! full disk. Each leaves a verifiable state: no temporary files, no output under the output's
 //! name unless its manifest vouches for it.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const GUANGDONG: &str = "policies/provinces/guangdong/pension_adjustment_2024.pol";
-const PROFILE: &str = "policies/national/profiles/retiree.toml";
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn pol(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pol")).args(args).current_dir(repo()).output().expect("pol runs")
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
+use common::{GUANGDONG, PROFILE, pol, repo, text};
 
 fn population(dir: &Path, rows: u32) -> String {
     let path = dir.join("population.parquet").display().to_string();
@@ -54,7 +43,8 @@ fn signal(pid: u32, name: &str) {
 }
 
 /// SIGINT and SIGTERM stop a run with exit code 130, its temporary files removed (they reach
-/// tens of megabytes on real data), nothing written under the output's names.
+/// tens of megabytes on real data), nothing written under the output's names: the earlier
+/// committed run's files stay as they were and still verify.
 #[test]
 fn signals_stop_the_run_and_remove_its_temporary_files() {
     let dir = tempfile::tempdir().expect("dir");
@@ -63,6 +53,10 @@ fn signals_stop_the_run_and_remove_its_temporary_files() {
         let out_dir = dir.path().join(format!("out-{name}"));
         std::fs::create_dir(&out_dir).expect("dir");
         let out = out_dir.join("out.parquet");
+        let earlier = pol(&["run", GUANGDONG, "--input", &input, "--output", &out.display().to_string()]);
+        assert_eq!(earlier.status.code(), Some(0), "{}", text(&earlier));
+        let committed = listing(&out_dir);
+        let bytes = std::fs::read(&out).expect("the earlier output");
         let child = slow_run(&input, &out).spawn().expect("spawn");
         // Wait until the run has created its temporary files, then signal it.
         let started = Instant::now();
@@ -75,7 +69,9 @@ fn signals_stop_the_run_and_remove_its_temporary_files() {
         let o = child.wait_with_output().expect("wait");
         assert_eq!(o.status.code(), Some(130), "SIG{name}: {}", text(&o));
         assert!(text(&o).contains("interrupted"), "{}", text(&o));
-        assert_eq!(listing(&out_dir), Vec::<String>::new(), "SIG{name} left files");
+        assert_eq!(listing(&out_dir), committed, "SIG{name} left files or moved the earlier ones");
+        assert_eq!(std::fs::read(&out).expect("the earlier output"), bytes);
+        assert_eq!(pol(&["verify", &out.display().to_string()]).status.code(), Some(0));
     }
 }
 
