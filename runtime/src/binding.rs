@@ -368,10 +368,18 @@ impl CodeMap {
         self.entries.iter().find(|(t, _)| t == text).map(|(_, v)| *v)
     }
 
+    /// `enum Sex (Male: 男, 1; Female: 女, 2)`: each variant with its codes, in variant order.
     pub fn describe(&self) -> String {
-        let shown: Vec<String> = self.entries.iter().take(12).map(|(t, _)| t.clone()).collect();
-        let more = if self.entries.len() > 12 { ", …" } else { "" };
-        format!("enum {} ({}{more})", self.enum_name, shown.join(", "))
+        let variants = self.entries.iter().filter(|(_, v)| *v >= 0).map(|(_, v)| *v).max().map_or(0, |m| m + 1);
+        let shown: Vec<String> = (0..variants)
+            .filter_map(|v| {
+                let mut texts = self.entries.iter().filter(|(_, x)| *x == v).map(|(t, _)| t.as_str());
+                let name = texts.next()?;
+                let codes: Vec<&str> = texts.take(8).collect();
+                Some(if codes.is_empty() { name.to_string() } else { format!("{name}: {}", codes.join(", ")) })
+            })
+            .collect();
+        format!("enum {} ({})", self.enum_name, shown.join("; "))
     }
 }
 

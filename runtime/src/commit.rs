@@ -250,6 +250,9 @@ pub fn verify(path: &Path) -> Result<Verification, RuntimeError> {
     let manifest_path = manifest_path_for(path);
     let text = match std::fs::read(&manifest_path) {
         Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !manifest_path.exists() && !path.exists() => {
+            return Err(RuntimeError::invalid(format!("no file `{}` and no manifest `{}`", path.display(), manifest_path.display())));
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(RuntimeError::invalid(format!(
                 "no manifest `{}`: the run that wrote these files did not finish committing them (or was never run)",

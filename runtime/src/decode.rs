@@ -129,7 +129,9 @@ impl<R: Read> Gb18030Reader<R> {
                     let at = self.offset - u64::from(after) - u64::from(bad);
                     return Err(io::Error::new(
                         io::ErrorKind::InvalidData,
-                        format!("byte {at} is not valid GB18030/GBK text (declare the file's encoding in the binding)"),
+                        format!(
+                            "byte {at} is not valid GB18030/GBK text (is the file in another encoding? say so in the binding: `encoding = \"utf-8\"`)"
+                        ),
                     ));
                 }
                 DecoderResult::InputEmpty if self.eof => self.finished = true,

@@ -103,7 +103,7 @@ impl fmt::Display for RuntimeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RuntimeError::Schema { file, problems } => {
-                write!(f, "input `{}` does not fit the kernel:", file.display())?;
+                write!(f, "input `{}` does not fit the record the rules read:", file.display())?;
                 for problem in problems {
                     write!(f, "\n  - {problem}")?;
                 }

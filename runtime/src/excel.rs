@@ -138,7 +138,7 @@ fn cell_text(cell: &Data, is_1904: bool) -> Option<String> {
         Data::DateTime(dt) => serial_date(dt.as_f64(), is_1904),
         Data::DateTimeIso(s) => s.strip_suffix("T00:00:00").unwrap_or(s).to_string(),
         Data::DurationIso(s) => s.clone(),
-        Data::Error(e) => format!("#{e:?} (an error cell)"),
+        Data::Error(e) => format!("{e} (an error cell)"),
     })
 }
 

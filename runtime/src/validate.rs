@@ -67,7 +67,9 @@ pub(crate) fn convert_batch_into(
 ) -> BTreeMap<usize, InputFault> {
     let mut faults = BTreeMap::new();
     for ((spec, b), out) in inputs.iter().zip(bound).zip(columns.iter_mut()) {
-        convert_column(b.column.map(|c| batch.column(c).as_ref()), batch.num_rows(), spec, &b.source, &mut faults, out);
+        let schema = batch.schema_ref();
+        let source_name = b.column.map_or(spec.name.as_str(), |c| schema.field(c).name().as_str());
+        convert_column(b.column.map(|c| batch.column(c).as_ref()), batch.num_rows(), spec, source_name, &b.source, &mut faults, out);
     }
     faults
 }
@@ -87,10 +89,16 @@ fn placeholder(spec: &ColumnSpec) -> i64 {
     }
 }
 
+/// How messages name a cell of `spec` read from the column `source_name`.
+fn label(spec: &ColumnSpec, source_name: &str) -> String {
+    if source_name == spec.name { format!("column `{}`", spec.name) } else { format!("field `{}` (column `{source_name}`)", spec.name) }
+}
+
 fn convert_column(
     array: Option<&dyn Array>,
     n: usize,
     spec: &ColumnSpec,
+    source_name: &str,
     source: &Source,
     faults: &mut BTreeMap<usize, InputFault>,
     out: &mut Vec<i64>,
@@ -103,11 +111,11 @@ fn convert_column(
     };
     out.reserve(n);
     if array.null_count() == 0 && fast_column(array, spec, source, out) {
-        check_domain_in_place(spec, out, faults);
+        check_domain_in_place(spec, source_name, out, faults);
         return;
     }
     out.clear();
-    let mut sink = CellSink { spec, out, faults, placeholder: placeholder(spec) };
+    let mut sink = CellSink { spec, label: label(spec, source_name), out, faults, placeholder: placeholder(spec) };
     macro_rules! integers {
         ($t:ty) => {{
             let a = array.as_primitive::<$t>();
@@ -368,13 +376,13 @@ fn short_key(bytes: &[u8]) -> Option<u128> {
     Some(key)
 }
 
-fn check_domain_in_place(spec: &ColumnSpec, out: &mut [i64], faults: &mut BTreeMap<usize, InputFault>) {
+fn check_domain_in_place(spec: &ColumnSpec, source_name: &str, out: &mut [i64], faults: &mut BTreeMap<usize, InputFault>) {
     let Some((lo, hi)) = effective_domain(spec) else { return };
     if !out.iter().any(|v| *v < lo || *v > hi) {
         return;
     }
     let mut scratch = Vec::with_capacity(out.len());
-    let mut sink = CellSink { spec, out: &mut scratch, faults, placeholder: placeholder(spec) };
+    let mut sink = CellSink { spec, label: label(spec, source_name), out: &mut scratch, faults, placeholder: placeholder(spec) };
     for (row, v) in out.iter().enumerate() {
         sink.push(row, Cell::Value(*v));
     }
@@ -384,6 +392,9 @@ fn check_domain_in_place(spec: &ColumnSpec, out: &mut [i64], faults: &mut BTreeM
 /// Collects converted cells, checking domains and recording faults.
 struct CellSink<'a> {
     spec: &'a ColumnSpec,
+    /// How messages name the cell: `column `x``, or `field `x` (column `y`)` when a binding
+    /// reads the field from a column of another name.
+    label: String,
     out: &'a mut Vec<i64>,
     faults: &'a mut BTreeMap<usize, InputFault>,
     placeholder: i64,
@@ -397,8 +408,8 @@ impl CellSink<'_> {
                 Some((lo, hi)) if v < lo || v > hi => Some((
                     crate::validate::CODE_OUT_OF_DOMAIN,
                     format!(
-                        "column `{}`: value {} is outside the {} {}",
-                        self.spec.name,
+                        "{}: value {} is outside the {} {}",
+                        self.label,
                         format_value(&self.spec.ty, v),
                         if self.spec.domain.is_some() { "declared domain" } else { "calendar's dates" },
                         format_domain(&self.spec.ty, (lo, hi))
@@ -409,8 +420,8 @@ impl CellSink<'_> {
                     return;
                 }
             },
-            Cell::Missing => Some((CODE_MISSING, format!("column `{}` has no value", self.spec.name))),
-            Cell::Bad(why) => Some((CODE_BAD_VALUE, format!("column `{}`: {why}", self.spec.name))),
+            Cell::Missing => Some((CODE_MISSING, format!("{} has no value", self.label))),
+            Cell::Bad(why) => Some((CODE_BAD_VALUE, format!("{}: {why}", self.label))),
         };
         self.out.push(self.placeholder);
         if let Some((code, message)) = fault {
@@ -549,7 +560,7 @@ mod tests {
         let spec = ColumnSpec { name: "review_date".into(), ty: pol_kernel::ColumnType::Date, domain: None, is_id: false, read: true };
         let mut out = vec![MAX_DAY + 1, 0, MIN_DAY - 1, MIN_DAY, MAX_DAY];
         let mut faults = BTreeMap::new();
-        check_domain_in_place(&spec, &mut out, &mut faults);
+        check_domain_in_place(&spec, "review_date", &mut out, &mut faults);
         let rows: Vec<usize> = faults.keys().copied().collect();
         assert_eq!(rows, [0, 2]);
         assert!(faults.values().all(|f| f.code == CODE_OUT_OF_DOMAIN && f.message.contains("0001-01-01 ..= 9999-12-31")), "{faults:?}");
