@@ -82,19 +82,29 @@ military_cadre = { column = "是否军转干部", true = ["是"], false = ["否"
 local_average_pension = { column = "所在地平均养老金", unit = "yuan" }
 "#;
 
+/// The cells a text export (CSV, a database's text columns) writes for a person's amount, sex
+/// and birth date, with the bad cells of [`BAD`] in their rows.
+struct TextCells {
+    pension: String,
+    sex: &'static str,
+    birth: String,
+}
+
+fn text_cells(p: &Person, row: usize) -> TextCells {
+    let pension = if row == BAD[0].0 { "12.345".to_string() } else { yuan(p.pension_fen) };
+    let sex = match (row == BAD[1].0, p.male) {
+        (true, _) => "未知",
+        (false, true) => "男",
+        (false, false) => "女",
+    };
+    let birth = if row == BAD[2].0 { "19550230".to_string() } else { format!("{:04}{:02}{:02}", p.birth.0, p.birth.1, p.birth.2) };
+    TextCells { pension, sex, birth }
+}
+
 fn write_gbk_csv(people: &[Person], path: &Path) {
     let mut out = HEADER.join(",") + "\r\n";
     for (n, p) in people.iter().enumerate() {
-        let row = n + 1;
-        let pension = if row == BAD[0].0 { "12.345".to_string() } else { yuan(p.pension_fen) };
-        let sex = if row == BAD[1].0 {
-            "未知"
-        } else if p.male {
-            "男"
-        } else {
-            "女"
-        };
-        let birth = if row == BAD[2].0 { "19550230".to_string() } else { format!("{:04}{:02}{:02}", p.birth.0, p.birth.1, p.birth.2) };
+        let TextCells { pension, sex, birth } = text_cells(p, n + 1);
         out += &format!(
             "{},张{},{sex},{birth},{},{pension},{},{},{},\"备注, {}\"\r\n",
             p.id,
@@ -290,20 +300,7 @@ fn a_postgresql_table_gives_the_canonical_output() {
         .expect("create");
     let mut copy = client.copy_in("COPY 退休人员 FROM STDIN").expect("copy");
     for (n, person) in people.iter().enumerate() {
-        let row = n + 1;
-        let pension = if row == BAD[0].0 { "12.345".to_string() } else { yuan(person.pension_fen) };
-        let sex = if row == BAD[1].0 {
-            "未知"
-        } else if person.male {
-            "男"
-        } else {
-            "女"
-        };
-        let birth = if row == BAD[2].0 {
-            "19550230".to_string()
-        } else {
-            format!("{:04}{:02}{:02}", person.birth.0, person.birth.1, person.birth.2)
-        };
+        let TextCells { pension, sex, birth } = text_cells(person, n + 1);
         let line = format!(
             "{}\t张{}\t{sex}\t{birth}\t{}\t{pension}\t{}\t{}\t{}\n",
             person.id,
