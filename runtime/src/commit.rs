@@ -331,19 +331,27 @@ fn count_rows(path: &Path) -> Result<u64, RuntimeError> {
         }
         FileFormat::Excel => crate::excel::count_rows(path),
         FileFormat::Csv => {
-            let bytes = std::fs::read(path).map_err(|e| RuntimeError::io(path, "read", e))?;
+            // Streamed a megabyte at a time: a ledger or output may be far larger than memory.
+            let mut file = std::fs::File::open(path).map_err(|e| RuntimeError::io(path, "open", e))?;
+            let mut buffer = vec![0u8; 1 << 20];
             let (mut records, mut quoted, mut in_record) = (0u64, false, false);
-            for b in bytes {
-                match b {
-                    b'"' => {
-                        quoted = !quoted;
-                        in_record = true;
+            loop {
+                let n = file.read(&mut buffer).map_err(|e| RuntimeError::io(path, "read", e))?;
+                if n == 0 {
+                    break;
+                }
+                for &b in &buffer[..n] {
+                    match b {
+                        b'"' => {
+                            quoted = !quoted;
+                            in_record = true;
+                        }
+                        b'\n' if !quoted => {
+                            records += u64::from(in_record);
+                            in_record = false;
+                        }
+                        _ => in_record = true,
                     }
-                    b'\n' if !quoted => {
-                        records += u64::from(in_record);
-                        in_record = false;
-                    }
-                    _ => in_record = true,
                 }
             }
             records += u64::from(in_record);

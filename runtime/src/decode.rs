@@ -24,6 +24,11 @@ pub(crate) fn detect(head: &[u8]) -> Encoding {
     }
 }
 
+/// The encoding of the text file at `path`, as a CSV source with `encoding = "auto"` reads it.
+pub fn detect_encoding(path: &std::path::Path) -> io::Result<Encoding> {
+    Ok(detect(&sniff(path)?))
+}
+
 /// Reads the first bytes of a file for [`detect`].
 pub(crate) fn sniff(path: &std::path::Path) -> io::Result<Vec<u8>> {
     let mut head = Vec::with_capacity(SNIFF_BYTES);

@@ -117,6 +117,7 @@ pub use aggregate::AggregateResult;
 pub use bench::{ColumnsInMemory, IoFloor, measure_io_floor, read_columns};
 pub use binding::{Binding, DateFormat, Encoding, FieldBinding, FieldRules, SourceOptions};
 pub use commit::{MANIFEST_FORMAT, Manifest, ManifestFile, Verification, manifest_path_for, verify};
+pub use decode::detect_encoding;
 pub use error::{RuntimeError, SchemaProblem};
 pub use eval::{BatchEvaluation, CODE_UNWRITABLE, eval_record_batch, eval_record_batch_with};
 pub use export::{Exports, write_exports};

@@ -156,11 +156,14 @@ fn init(a: &InitArgs) -> Result<ExitCode, UsageError> {
     let _ = writeln!(out, "record = {}\n", quote(&record));
     let csv = a.input.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
     if csv {
-        let head = std::fs::read(&a.input).map(|b| b.into_iter().take(1 << 20).collect::<Vec<u8>>()).unwrap_or_default();
-        let detected = if options.encoding == "auto" {
-            if std::str::from_utf8(&head).is_ok() || head.starts_with(b"\xEF\xBB\xBF") { "utf-8" } else { "gbk" }
-        } else {
-            options.encoding.as_str()
+        // The same detection a run makes, on the file's first megabyte only.
+        let detected = match options.encoding().map_err(UsageError)? {
+            pol_runtime::Encoding::Auto => match pol_runtime::detect_encoding(&a.input) {
+                Ok(pol_runtime::Encoding::Gb18030) => "gbk",
+                Ok(_) => "utf-8",
+                Err(e) => return Err(UsageError(format!("cannot read `{}`: {e}", a.input.display()))),
+            },
+            _ => options.encoding.as_str(),
         };
         let _ = writeln!(out, "[source]\nencoding = {}\ndelimiter = {}\n", quote(detected), quote(&options.delimiter));
     }
