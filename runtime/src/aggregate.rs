@@ -9,11 +9,19 @@ use serde::Serialize;
 use crate::error::RuntimeError;
 use crate::value::{format_decimal, scale_of};
 
-/// The sums of one aggregate's two sides, in the columns' `i64` representation.
+/// The sums of one aggregate requirement's two sides over some rows, exact, in the columns'
+/// cell representation (fen for money).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct SideSums {
+pub struct SideSums {
     pub lhs: i128,
     pub rhs: i128,
+}
+
+impl SideSums {
+    /// The sums of two sets of rows together; `None` beyond 128 bits.
+    pub fn checked_add(self, other: SideSums) -> Option<SideSums> {
+        Some(SideSums { lhs: self.lhs.checked_add(other.lhs)?, rhs: self.rhs.checked_add(other.rhs)? })
+    }
 }
 
 /// Adds the kept rows of a batch to `sums` (one entry per aggregate); `kept` is `None` when

@@ -1,7 +1,9 @@
 //! Evaluating one record batch: validation, the kernel call, the split of rows between the output
 //! and the ledger, and the batch's aggregate sums. Also the public Arrow-level entry point.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use arrow::array::{Array, ArrayRef, make_array};
@@ -11,13 +13,13 @@ use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use pol_kernel::{Kernel, KernelSignature, ROW_OK, RowErrorInfo, RowStatus};
 
-use crate::aggregate::{SideSums, add_batch};
+use crate::aggregate::{AggregateResult, SideSums, add_batch};
 use crate::binding::Binding;
 use crate::error::RuntimeError;
 use crate::keys::{CODE_DUPLICATE_KEY, DuplicateRows};
 use crate::ledger::RowError;
 use crate::read::BoundInput;
-use crate::schema::{ColumnFrom, OutputColumn, bind_inputs, output_columns, output_schema, output_type};
+use crate::schema::{ColumnFrom, OutputColumn, Source, bind_inputs, output_columns, output_schema, output_type};
 use crate::validate::{InputFault, convert_batch_into};
 use crate::write::{build_array, build_array_from, representable};
 
@@ -58,9 +60,17 @@ pub(crate) struct Evaluator<'k> {
     /// the buffers of the batches evaluated at once (one per pool thread).
     spare: Mutex<Spare>,
     /// Rows whose key another row also has ([`crate::keys`]), with their messages.
-    duplicates: DuplicateRows,
+    duplicates: Cow<'k, DuplicateRows>,
     /// Source columns copied to the output as text: index in each batch, name.
     kept: Vec<(usize, String)>,
+}
+
+/// The output schema of `columns` followed by the kept columns (nullable text).
+fn schema_with_kept<'a>(columns: &[OutputColumn], kept: impl Iterator<Item = &'a String>) -> SchemaRef {
+    let base = output_schema(columns);
+    let mut fields: Vec<Field> = base.fields().iter().map(|f| f.as_ref().clone()).collect();
+    fields.extend(kept.map(|name| Field::new(name.clone(), DataType::Utf8, true)));
+    Arc::new(Schema::new(fields))
 }
 
 #[derive(Default)]
@@ -75,7 +85,7 @@ impl<'k> Evaluator<'k> {
     pub fn new(
         kernel: &'k dyn Kernel,
         bound: Vec<BoundInput>,
-        duplicates: DuplicateRows,
+        duplicates: Cow<'k, DuplicateRows>,
         kept: Vec<(usize, String)>,
     ) -> Result<Self, RuntimeError> {
         let columns = output_columns(kernel.signature());
@@ -84,10 +94,7 @@ impl<'k> Evaluator<'k> {
                 "the kept column `{name}` has the name of an output column; rename it in the source"
             )));
         }
-        let base = output_schema(&columns);
-        let mut fields: Vec<Field> = base.fields().iter().map(|f| f.as_ref().clone()).collect();
-        fields.extend(kept.iter().map(|(_, name)| Field::new(name.clone(), DataType::Utf8, true)));
-        let schema = Arc::new(Schema::new(fields));
+        let schema = schema_with_kept(&columns, kept.iter().map(|(_, name)| name));
         Ok(Evaluator { kernel, bound, columns, schema, spare: Mutex::new(Spare::default()), duplicates, kept })
     }
 
@@ -111,8 +118,8 @@ impl<'k> Evaluator<'k> {
         self.kernel.signature()
     }
 
-    /// Validates and evaluates `batch`, whose first row is record `first_row` (1-based).
-    fn evaluate(&self, batch: &RecordBatch, first_row: u64) -> Evaluated {
+    /// Validates and evaluates `batch`, whose rows are the records `rows` (1-based).
+    fn evaluate(&self, batch: &RecordBatch, rows: RowNumbers<'_>) -> Evaluated {
         let sig = self.sig();
         let n = batch.num_rows();
         let (mut inputs, mut outputs, mut status) = {
@@ -123,10 +130,25 @@ impl<'k> Evaluator<'k> {
             (inputs, outputs, spare.status.pop().unwrap_or_default())
         };
         let mut faults = convert_batch_into(batch, &sig.inputs, &self.bound, &mut inputs);
-        let last_row = first_row + n as u64;
-        for (row, message) in self.duplicates.range(first_row..last_row) {
-            let column = sig.inputs.iter().filter(|s| s.is_id).map(|s| s.name.as_str()).collect::<Vec<_>>().join(",");
-            faults.entry((row - first_row) as usize).or_insert(InputFault { code: CODE_DUPLICATE_KEY, column, message: message.clone() });
+        if !self.duplicates.is_empty() {
+            let column = || sig.inputs.iter().filter(|s| s.is_id).map(|s| s.name.as_str()).collect::<Vec<_>>().join(",");
+            let mut duplicate = |i: usize, message: &String| {
+                faults.entry(i).or_insert(InputFault { code: CODE_DUPLICATE_KEY, column: column(), message: message.clone() });
+            };
+            match rows {
+                RowNumbers::From(first) => {
+                    for (row, message) in self.duplicates.range(first..first + n as u64) {
+                        duplicate((row - first) as usize, message);
+                    }
+                }
+                RowNumbers::Listed(listed) => {
+                    for (i, row) in listed.iter().enumerate() {
+                        if let Some(message) = self.duplicates.get(row) {
+                            duplicate(i, message);
+                        }
+                    }
+                }
+            }
         }
         for out in &mut outputs {
             out.clear();
@@ -165,7 +187,7 @@ impl<'k> Evaluator<'k> {
             kept[row] = false;
             let formatters = ids.get_or_insert_with(|| self.id_formatters(batch));
             let ids = formatters.iter().map(|f| f.value(row).to_string()).collect();
-            ledger.push(RowError { row: first_row + row as u64, ids, code, rule, column, message });
+            ledger.push(RowError { row: rows.number(row), ids, code, rule, column, message });
         }
         let all_kept = ledger.is_empty();
         let mut sums = vec![SideSums::default(); sig.aggregates.len()];
@@ -208,7 +230,7 @@ impl<'k> Evaluator<'k> {
 
     /// Evaluates `batch` for a run: the output holds the kept rows only.
     pub fn run_batch(&self, batch: &RecordBatch, first_row: u64) -> Result<BatchOutcome, RuntimeError> {
-        let mut ev = self.evaluate(batch, first_row);
+        let mut ev = self.evaluate(batch, RowNumbers::From(first_row));
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.columns.len());
         for col in &self.columns {
             let source = match col.from {
@@ -246,6 +268,131 @@ impl<'k> Evaluator<'k> {
     }
 }
 
+/// The record numbers of a batch's rows (1-based, as the ledger gives them).
+#[derive(Clone, Copy, Debug)]
+pub enum RowNumbers<'a> {
+    /// Consecutive records from this one on.
+    From(u64),
+    /// One number for each row.
+    Listed(&'a [u64]),
+}
+
+impl RowNumbers<'_> {
+    /// The number of row `i` (a listed batch's length was checked against the batch's).
+    fn number(&self, i: usize) -> u64 {
+        match self {
+            RowNumbers::From(first) => first + i as u64,
+            RowNumbers::Listed(rows) => rows[i],
+        }
+    }
+}
+
+/// What one batch of a population split into parts (an engine's partitions) contributes to its
+/// run: the output rows, the ledger rows and the aggregate sums, exactly as `run` computes them.
+#[derive(Debug)]
+pub struct PartEvaluation {
+    /// A run's output columns (the key columns, then every output, typed as in an output file,
+    /// then the binding's kept columns as text) for every row of the batch, in order; every
+    /// column is nullable and the cells of a row that failed are null.
+    pub rows: RecordBatch,
+    /// The rows that failed, in order, with the numbers given.
+    pub errors: Vec<RowError>,
+    /// The index in the batch of each row of `errors`.
+    pub failed: Vec<usize>,
+    /// Each aggregate requirement's two sides summed over the rows that evaluated: the parts'
+    /// sums, added with [`SideSums::checked_add`], decide the requirement in [`check_aggregates`].
+    pub sums: Vec<SideSums>,
+}
+
+/// Evaluates one batch of a population whose parts are evaluated separately (by Spark or Ray
+/// workers): the batch's rows are the records `rows`, and `duplicates` are the rows of the whole
+/// population whose key another row also has ([`duplicate_rows`]). The output, ledger and
+/// aggregate sums of all parts together are those of a run over the whole population.
+pub fn eval_part(
+    kernel: &dyn Kernel,
+    batch: &RecordBatch,
+    binding: Option<&Binding>,
+    rows: RowNumbers<'_>,
+    duplicates: &DuplicateRows,
+) -> Result<PartEvaluation, RuntimeError> {
+    if let RowNumbers::Listed(listed) = rows
+        && listed.len() != batch.num_rows()
+    {
+        return Err(RuntimeError::invalid(format!("{} row numbers were given for a batch of {} rows", listed.len(), batch.num_rows())));
+    }
+    let sig = kernel.signature();
+    let bindings = bind_inputs(Path::new(BATCH), batch.schema_ref(), &sig.inputs, binding, false)?;
+    let bound: Vec<BoundInput> = bindings.into_iter().map(|b| BoundInput { column: b.file_index, source: b.source }).collect();
+    let keep = binding.map_or(&[][..], |b| b.keep.as_slice());
+    let kept_bound = bound.iter().filter(|b| matches!(b.source, Source::Keep));
+    let kept = keep.iter().zip(kept_bound).filter_map(|(name, b)| Some((b.column?, name.clone()))).collect();
+    let evaluator = Evaluator::new(kernel, bound, Cow::Borrowed(duplicates), kept)?;
+    evaluator.part_batch(batch, rows)
+}
+
+/// The schema of [`PartEvaluation::rows`] for `kernel` read through `binding`.
+pub fn part_schema(kernel: &dyn Kernel, binding: Option<&Binding>) -> SchemaRef {
+    let schema = schema_with_kept(&output_columns(kernel.signature()), binding.map_or(&[][..], |b| b.keep.as_slice()).iter());
+    let fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone().with_nullable(true)).collect();
+    Arc::new(Schema::new(fields))
+}
+
+/// The names of the columns of a source of `schema` that a run of `kernel` through `binding`
+/// reads (the fields' columns and the kept ones), in the source's order; a source that cannot be
+/// read so is an error naming every problem, as for a run.
+pub fn source_columns(kernel: &dyn Kernel, schema: &Schema, binding: Option<&Binding>) -> Result<Vec<String>, RuntimeError> {
+    let bindings = bind_inputs(Path::new(BATCH), schema, &kernel.signature().inputs, binding, false)?;
+    let mut used: Vec<usize> = bindings.iter().filter_map(|b| b.file_index).collect();
+    used.sort_unstable();
+    used.dedup();
+    Ok(used.into_iter().map(|i| schema.field(i).name().clone()).collect())
+}
+
+/// How an in-memory batch is named in messages.
+const BATCH: &str = "<record batch>";
+
+impl Evaluator<'_> {
+    /// Evaluates `batch` as one part of a population: every row kept, failed rows null.
+    fn part_batch(&self, batch: &RecordBatch, rows: RowNumbers<'_>) -> Result<PartEvaluation, RuntimeError> {
+        let place = Path::new(BATCH);
+        let mut ev = self.evaluate(batch, rows);
+        let failed = (!ev.all_kept).then(|| NullBuffer::from(ev.kept.clone()));
+        let with_nulls = |array: ArrayRef| -> Result<ArrayRef, RuntimeError> {
+            let Some(failed) = &failed else { return Ok(array) };
+            let nulls = NullBuffer::union(array.nulls(), Some(failed));
+            let data = array.to_data().into_builder().nulls(nulls);
+            Ok(make_array(data.build().map_err(|e| RuntimeError::arrow(place, e))?))
+        };
+        let mut arrays = Vec::with_capacity(self.schema.fields().len());
+        for col in &self.columns {
+            let values = match col.from {
+                ColumnFrom::Input(i) => &mut ev.inputs[i],
+                ColumnFrom::Output(j) => &mut ev.outputs[j],
+            };
+            // A failed row's cells may not be writable (that may be why it failed); they are
+            // null in the result, so any writable value stands in.
+            if !ev.all_kept {
+                for (v, _) in values.iter_mut().zip(&ev.kept).filter(|(_, k)| !**k) {
+                    *v = 0;
+                }
+            }
+            let array = build_array(&col.spec.ty, std::mem::take(values)).map_err(|e| RuntimeError::arrow(place, e))?;
+            arrays.push(with_nulls(array)?);
+        }
+        for (index, name) in &self.kept {
+            let text = arrow::compute::cast(batch.column(*index), &DataType::Utf8)
+                .map_err(|e| RuntimeError::invalid(format!("the kept column `{name}` cannot be written as text: {e}")))?;
+            arrays.push(with_nulls(text)?);
+        }
+        let fields: Vec<Field> = self.schema.fields().iter().map(|f| f.as_ref().clone().with_nullable(true)).collect();
+        let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+        let rows = RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), arrays, &options)
+            .map_err(|e| RuntimeError::arrow(place, e))?;
+        let failed = if ev.all_kept { Vec::new() } else { ev.kept.iter().enumerate().filter(|(_, k)| !**k).map(|(i, _)| i).collect() };
+        Ok(PartEvaluation { rows, errors: std::mem::take(&mut ev.ledger), failed, sums: std::mem::take(&mut ev.sums) })
+    }
+}
+
 /// The result of [`eval_record_batch`].
 #[derive(Debug)]
 pub struct BatchEvaluation {
@@ -264,35 +411,44 @@ pub fn eval_record_batch(kernel: &dyn Kernel, batch: &RecordBatch) -> Result<Bat
     eval_record_batch_with(kernel, batch, None)
 }
 
-/// [`eval_record_batch`] with a binding: its columns and conversions (its CSV layout is ignored).
+/// [`eval_record_batch`] with a binding: its columns and conversions (its CSV layout and kept
+/// columns are ignored).
 pub fn eval_record_batch_with(
     kernel: &dyn Kernel,
     batch: &RecordBatch,
     binding: Option<&Binding>,
 ) -> Result<BatchEvaluation, RuntimeError> {
-    let sig = kernel.signature();
-    let place = std::path::Path::new("<record batch>");
-    let bindings = bind_inputs(place, batch.schema_ref(), &sig.inputs, binding, false)?;
-    let bound = bindings.into_iter().map(|b| BoundInput { column: b.file_index, source: b.source }).collect();
-    let evaluator = Evaluator::new(kernel, bound, DuplicateRows::new(), Vec::new())?;
-    let mut ev = evaluator.evaluate(batch, 1);
-    let nulls = (!ev.all_kept).then(|| NullBuffer::from(ev.kept.clone()));
-    let mut arrays = Vec::with_capacity(sig.outputs.len());
-    let mut fields = Vec::with_capacity(sig.outputs.len());
-    for (spec, values) in sig.outputs.iter().zip(ev.outputs.iter_mut()) {
-        let array = build_array(&spec.ty, std::mem::take(values)).map_err(|e| RuntimeError::arrow(place, e))?;
-        let array = match &nulls {
-            None => array,
-            Some(nulls) => {
-                let data = array.to_data().into_builder().nulls(Some(nulls.clone()));
-                make_array(data.build().map_err(|e| RuntimeError::arrow(place, e))?)
-            }
-        };
-        fields.push(Field::new(spec.name.clone(), output_type(&spec.ty), array.null_count() > 0));
-        arrays.push(array);
-    }
-    let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+    let without_keep = binding.filter(|b| !b.keep.is_empty()).map(|b| Binding { keep: Vec::new(), ..b.clone() });
+    let part = eval_part(kernel, batch, without_keep.as_ref().or(binding), RowNumbers::From(1), &DuplicateRows::new())?;
+    // The outputs follow the key columns.
+    let keys = kernel.signature().inputs.iter().filter(|s| s.is_id).count();
     let outputs =
-        RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), arrays, &options).map_err(|e| RuntimeError::arrow(place, e))?;
-    Ok(BatchEvaluation { outputs, errors: ev.ledger })
+        part.rows.project(&(keys..part.rows.num_columns()).collect::<Vec<_>>()).map_err(|e| RuntimeError::arrow(Path::new(BATCH), e))?;
+    let fields: Vec<Field> = outputs
+        .schema()
+        .fields()
+        .iter()
+        .zip(outputs.columns())
+        .map(|(f, a)| f.as_ref().clone().with_nullable(a.null_count() > 0))
+        .collect();
+    let outputs = RecordBatch::try_new_with_options(
+        Arc::new(Schema::new(fields)),
+        outputs.columns().to_vec(),
+        &RecordBatchOptions::new().with_row_count(Some(batch.num_rows())),
+    )
+    .map_err(|e| RuntimeError::arrow(Path::new(BATCH), e))?;
+    Ok(BatchEvaluation { outputs, errors: part.errors })
+}
+
+/// Decides every aggregate requirement of `sig` from the sums of all the parts of a run
+/// ([`PartEvaluation::sums`] added up), exactly as a run does.
+pub fn check_aggregates(sig: &KernelSignature, sums: &[SideSums]) -> Result<Vec<AggregateResult>, RuntimeError> {
+    if sums.len() != sig.aggregates.len() {
+        return Err(RuntimeError::invalid(format!(
+            "{} aggregate sums were given; the scheme has {} aggregate requirements",
+            sums.len(),
+            sig.aggregates.len()
+        )));
+    }
+    crate::aggregate::evaluate(sig, sums)
 }

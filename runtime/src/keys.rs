@@ -36,7 +36,7 @@ const CHUNK_ENTRIES: usize = 4 << 20;
 const MAX_DUPLICATE_ROWS: usize = 10_000_000;
 
 /// The messages of the rows whose key is not unique, by 1-based row number.
-pub(crate) type DuplicateRows = BTreeMap<u64, String>;
+pub type DuplicateRows = BTreeMap<u64, String>;
 
 type Key = [i64; MAX_KEY_FIELDS];
 
@@ -176,13 +176,7 @@ pub(crate) fn duplicate_keys(
     if keys.len() > MAX_KEY_FIELDS {
         return Err(RuntimeError::invalid(format!("the record has {} key fields; at most {MAX_KEY_FIELDS} are supported", keys.len())));
     }
-    // The binding's entries for the key fields only (the run itself checks the rest).
-    let key_binding = binding.map(|b| {
-        let mut b = b.clone();
-        b.fields.retain(|name, _| keys.iter().any(|k| &k.name == name));
-        b.keep.clear();
-        b
-    });
+    let key_binding = key_binding(binding, &keys);
     let mut reader = open_input(input, &keys, batch_rows, key_binding.as_ref())?;
     let mut collector = Collector { spill_dir, chunk: Vec::new(), runs: Vec::new(), increasing: true, last: None };
     let mut first_row = 1u64;
@@ -205,26 +199,98 @@ pub(crate) fn duplicate_keys(
     }
     let mut duplicates = DuplicateRows::new();
     collector.groups(|group| {
-        let shown: Vec<String> =
-            keys.iter().zip(group[0].key).map(|(spec, v)| format!("`{}` = {}", spec.name, format_value(&spec.ty, v))).collect();
-        for entry in group {
-            let others: Vec<String> = group.iter().filter(|e| e.row != entry.row).take(5).map(|e| e.row.to_string()).collect();
-            let more = if group.len() - 1 > others.len() { format!(" and {} more", group.len() - 1 - others.len()) } else { String::new() };
-            duplicates.insert(
-                entry.row,
-                format!("key {} is also on row {}{more}: a key identifies one record", shown.join(", "), others.join(", ")),
-            );
-        }
-        if duplicates.len() > MAX_DUPLICATE_ROWS {
-            return Err(RuntimeError::invalid(format!(
-                "more than {MAX_DUPLICATE_ROWS} rows of `{}` share their key with another row: is {} really the key?",
-                input.display(),
-                keys.iter().map(|k| format!("`{}`", k.name)).collect::<Vec<_>>().join(", ")
-            )));
-        }
-        Ok(())
+        let rows: Vec<u64> = group.iter().map(|e| e.row).collect();
+        add_group(&keys, &group[0].key, &rows, &mut duplicates, &format!("`{}`", input.display()))
     })?;
     Ok(duplicates)
+}
+
+/// Records every row of one group of rows sharing `key` (rows in increasing order) with its
+/// ledger message; `source` names the input in the error for a key that is not one.
+fn add_group(keys: &[ColumnSpec], key: &[i64], rows: &[u64], duplicates: &mut DuplicateRows, source: &str) -> Result<(), RuntimeError> {
+    let shown: Vec<String> = keys.iter().zip(key).map(|(spec, v)| format!("`{}` = {}", spec.name, format_value(&spec.ty, *v))).collect();
+    for row in rows {
+        let others: Vec<String> = rows.iter().filter(|r| *r != row).take(5).map(u64::to_string).collect();
+        let more = if rows.len() - 1 > others.len() { format!(" and {} more", rows.len() - 1 - others.len()) } else { String::new() };
+        duplicates
+            .insert(*row, format!("key {} is also on row {}{more}: a key identifies one record", shown.join(", "), others.join(", ")));
+    }
+    if duplicates.len() > MAX_DUPLICATE_ROWS {
+        return Err(RuntimeError::invalid(format!(
+            "more than {MAX_DUPLICATE_ROWS} rows of {source} share their key with another row: is {} really the key?",
+            keys.iter().map(|k| format!("`{}`", k.name)).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// A key held by several rows of a population split into parts, as an engine that grouped the
+/// parts' keys ([`batch_keys`]) found it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyGroup {
+    /// The key's cells, one per key field in signature order.
+    pub key: Vec<i64>,
+    /// The 1-based numbers of the rows holding it.
+    pub rows: Vec<u64>,
+}
+
+/// The ledger messages of the rows whose key another row also has, from the groups an engine
+/// found: the same messages a run over the whole population writes.
+pub fn duplicate_rows(inputs: &[ColumnSpec], groups: &[KeyGroup]) -> Result<DuplicateRows, RuntimeError> {
+    let keys: Vec<ColumnSpec> = inputs.iter().filter(|s| s.is_id).cloned().collect();
+    let mut duplicates = DuplicateRows::new();
+    for group in groups {
+        if group.key.len() != keys.len() {
+            return Err(RuntimeError::invalid(format!(
+                "a key group has {} cells; the record has {} key fields",
+                group.key.len(),
+                keys.len()
+            )));
+        }
+        let mut rows = group.rows.clone();
+        rows.sort_unstable();
+        rows.dedup();
+        if rows.len() > 1 {
+            add_group(&keys, &group.key, &rows, &mut duplicates, "the population")?;
+        }
+    }
+    Ok(duplicates)
+}
+
+/// The key cells of a batch's rows, read as a run reads them, for an engine to group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchKeys {
+    /// One column per key field, in signature order; a row whose key cannot be read holds 0s.
+    pub columns: Vec<Vec<i64>>,
+    /// Whether each row's key was read (a row whose key cannot be read goes to the ledger with
+    /// its own code, and is no one's duplicate).
+    pub readable: Vec<bool>,
+}
+
+/// Reads the key fields of `batch` through `binding` (see [`duplicate_rows`]).
+pub fn batch_keys(
+    inputs: &[ColumnSpec],
+    batch: &arrow::record_batch::RecordBatch,
+    binding: Option<&Binding>,
+) -> Result<BatchKeys, RuntimeError> {
+    let keys: Vec<ColumnSpec> = inputs.iter().filter(|s| s.is_id).cloned().collect();
+    let key_binding = key_binding(binding, &keys);
+    let bound = crate::schema::bind_inputs(Path::new("<record batch>"), batch.schema_ref(), &keys, key_binding.as_ref(), false)?;
+    let bound: Vec<crate::read::BoundInput> =
+        bound.into_iter().map(|b| crate::read::BoundInput { column: b.file_index, source: b.source }).collect();
+    let converted = convert_batch(batch, &keys, &bound);
+    let readable = (0..batch.num_rows()).map(|i| !converted.faults.contains_key(&i)).collect();
+    Ok(BatchKeys { columns: converted.columns, readable })
+}
+
+/// The binding's entries for the key fields only (the run itself checks the rest).
+fn key_binding(binding: Option<&Binding>, keys: &[ColumnSpec]) -> Option<Binding> {
+    binding.map(|b| {
+        let mut b = b.clone();
+        b.fields.retain(|name, _| keys.iter().any(|k| &k.name == name));
+        b.keep.clear();
+        b
+    })
 }
 
 #[cfg(test)]

@@ -8,6 +8,9 @@
 //! # Entry points
 //! - [`run`] with [`RunOptions`]: input file → output file, error ledger, summary JSON.
 //! - [`eval_record_batch`]: the same validation and evaluation over an in-memory Arrow batch.
+//! - [`eval_part`], [`batch_keys`], [`duplicate_rows`], [`check_aggregates`]: a run over a
+//!   population split into parts that other engines (Spark, Ray) evaluate on their workers,
+//!   with the same output, ledger and aggregate verdict as [`run`] over the whole.
 //! - [`generate`]: a deterministic synthetic population for a list of input columns, uniform
 //!   over the declared domains or, with [`generate_with_profile`], following a [`Profile`].
 //! - [`read_columns`], [`measure_io_floor`]: measurements for `pol bench`.
@@ -113,21 +116,24 @@ mod validate;
 mod value;
 mod write;
 
-pub use aggregate::AggregateResult;
+pub use aggregate::{AggregateResult, SideSums};
 pub use bench::{ColumnsInMemory, IoFloor, measure_io_floor, read_columns};
 pub use binding::{Binding, DateFormat, Encoding, FieldBinding, FieldRules, SourceOptions};
 pub use commit::{MANIFEST_FORMAT, Manifest, ManifestFile, Verification, manifest_path_for, verify};
 pub use decode::detect_encoding;
 pub use error::{RuntimeError, SchemaProblem};
-pub use eval::{BatchEvaluation, CODE_UNWRITABLE, eval_record_batch, eval_record_batch_with};
+pub use eval::{
+    BatchEvaluation, CODE_UNWRITABLE, PartEvaluation, RowNumbers, check_aggregates, eval_part, eval_record_batch, eval_record_batch_with,
+    part_schema, source_columns,
+};
 pub use export::{Exports, write_exports};
 pub use generate::{ColumnTotal, GenerateReport, default_domain, generate, generate_with_profile};
 pub use inspect::{BindingReport, ColumnProblems, SourceColumn, check_binding, columns, distinct_values};
-pub use keys::{CODE_DUPLICATE_KEY, MAX_KEY_FIELDS};
+pub use keys::{BatchKeys, CODE_DUPLICATE_KEY, DuplicateRows, KeyGroup, MAX_KEY_FIELDS, batch_keys, duplicate_rows};
 pub use ledger::RowError;
 pub use pol_kernel::{ColumnSpec, ColumnType, Kernel, KernelSignature};
 pub use profile::Profile;
-pub use run::{DEFAULT_BATCH_ROWS, ErrorLimit, MAX_BATCH_ROWS, MAX_THREADS, RunOptions, run};
+pub use run::{DEFAULT_BATCH_ROWS, ErrorLimit, MAX_BATCH_ROWS, MAX_THREADS, RunOptions, run, run_failures};
 pub use schema::{FileFormat, output_type};
 pub use summary::RunSummary;
 pub use validate::{CODE_BAD_VALUE, CODE_MISSING, CODE_OUT_OF_DOMAIN};

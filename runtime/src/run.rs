@@ -19,7 +19,7 @@ use arrow::record_batch::RecordBatch;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use pol_kernel::Kernel;
 
-use crate::aggregate::{self, SideSums};
+use crate::aggregate::{self, AggregateResult, SideSums};
 use crate::binding::Binding;
 use crate::commit::{FinishedOutput, RunFiles, probe_writable};
 use crate::error::RuntimeError;
@@ -380,6 +380,32 @@ pub fn run(kernel: &dyn Kernel, opts: &RunOptions) -> Result<RunSummary, Runtime
     }
 }
 
+/// Why a run with these counts and aggregate results fails (empty: it succeeds): more ledger
+/// rows than `max_errors` allows, no row in the output, a broken aggregate requirement unless
+/// `warn_aggregates`. Engines that evaluate a population in parts decide with it too.
+pub fn run_failures(
+    rows_in: u64,
+    rows_in_ledger: u64,
+    aggregates: &[AggregateResult],
+    max_errors: ErrorLimit,
+    warn_aggregates: bool,
+) -> Vec<String> {
+    let mut failures = Vec::new();
+    if !max_errors.allows(rows_in_ledger, rows_in) {
+        failures.push(format!("{rows_in_ledger} of {rows_in} rows are in the error ledger, more than --max-errors {max_errors} allows"));
+    }
+    if rows_in_ledger == rows_in && rows_in > 0 {
+        failures.push(format!("none of the {rows_in} rows reached the output"));
+    }
+    if !warn_aggregates {
+        for agg in aggregates.iter().filter(|a| !a.holds) {
+            failures
+                .push(format!("aggregate requirement broken: {} `{}` ({}): {} vs {}", agg.slot, agg.text, agg.origin, agg.lhs, agg.rhs));
+        }
+    }
+    failures
+}
+
 fn execute(
     kernel: &dyn Kernel,
     opts: &RunOptions,
@@ -400,7 +426,7 @@ fn execute(
         .stack_size(EVAL_STACK_BYTES)
         .build()
         .map_err(|e| RuntimeError::invalid(format!("cannot start {threads} threads: {e}")))?;
-    let evaluator = Evaluator::new(kernel, reader.bound.clone(), duplicates, reader.kept(opts.binding.as_ref()))?;
+    let evaluator = Evaluator::new(kernel, reader.bound.clone(), std::borrow::Cow::Owned(duplicates), reader.kept(opts.binding.as_ref()))?;
     let id_names: Vec<String> = sig.inputs.iter().filter(|s| s.is_id).map(|s| s.name.clone()).collect();
     let mut output = match opts.table()? {
         Some(table) => Output::Table(TableWriter::create(&opts.output.to_string_lossy(), &table, evaluator.schema())?),
@@ -503,22 +529,7 @@ fn execute(
     }
     let aggregates = aggregate::evaluate(sig, &totals.sums)?;
     let aggregates_hold = aggregates.iter().all(|a| a.holds);
-    let mut failures = Vec::new();
-    if !opts.max_errors.allows(rows_in_ledger, totals.rows_in) {
-        failures.push(format!(
-            "{rows_in_ledger} of {} rows are in the error ledger, more than --max-errors {} allows",
-            totals.rows_in, opts.max_errors
-        ));
-    }
-    if rows_out == 0 && totals.rows_in > 0 {
-        failures.push(format!("none of the {} rows reached the output", totals.rows_in));
-    }
-    if !aggregates_hold && !opts.warn_aggregates {
-        for agg in aggregates.iter().filter(|a| !a.holds) {
-            failures
-                .push(format!("aggregate requirement broken: {} `{}` ({}): {} vs {}", agg.slot, agg.text, agg.origin, agg.lhs, agg.rhs));
-        }
-    }
+    let failures = run_failures(totals.rows_in, rows_in_ledger, &aggregates, opts.max_errors, opts.warn_aggregates);
     let output_written = failures.is_empty();
     let finished = if output_written { Some(finished) } else { None };
     let previous = if output_written { Vec::new() } else { files.retire_previous()? };

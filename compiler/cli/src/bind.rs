@@ -325,6 +325,17 @@ fn init(a: &InitArgs) -> Result<ExitCode, UsageError> {
 }
 
 /// Loads a binding and checks that it is for the run's record.
+/// `binding` for a run of `loaded`: the record it names, if any, must be one of the file's
+/// (`shown` names the binding in the message).
+pub fn binding_for(loaded: &crate::load::Loaded, binding: Binding, shown: &str) -> Result<Binding, UsageError> {
+    if let Some(want) = &binding.record
+        && !loaded.module.records.iter().any(|r| r.name == *want)
+    {
+        return Err(UsageError(format!("binding `{shown}` is for record `{want}`, which this scheme does not have")));
+    }
+    Ok(binding)
+}
+
 pub fn load_binding(path: &Path, record: Option<&str>) -> Result<Binding, UsageError> {
     let binding = Binding::load(path).map_err(|e| UsageError(e.to_string()))?;
     if let (Some(want), Some(rec)) = (&binding.record, record)

@@ -66,8 +66,37 @@ pub fn content_hash(text: &str) -> String {
 /// Loads and checks a file; a scheme is checked with its framework and for compliance.
 pub fn load(path: &Path, framework: Option<&Path>, budget: &Budget) -> Result<Loaded, UsageError> {
     let src = read_source(path)?;
+    let found = find_framework(path, &src, framework)?;
+    Ok(check_found(src, found, budget))
+}
+
+/// A file's framework, as [`find_framework`] found it.
+#[derive(Clone, Debug)]
+pub enum Found {
+    /// The file is not a scheme.
+    NotAScheme,
+    /// The framework the scheme implements.
+    Framework(SourceFile),
+    /// No framework of the scheme's name and version (`versions`: the other versions seen).
+    Missing { implements: String, version: Option<String>, versions: Vec<String>, span: pol_core::span::Span },
+}
+
+/// Checks a file with the framework found for it (see [`load`]).
+pub fn check_found(src: SourceFile, found: Found, budget: &Budget) -> Loaded {
+    match found {
+        Found::NotAScheme => driver::check_file(src),
+        Found::Framework(fw) => driver::check_scheme(fw, src, budget),
+        Found::Missing { implements, version, versions, span } => {
+            driver::framework_not_found(src, &implements, version.as_deref(), &versions, span)
+        }
+    }
+}
+
+/// The framework the file `path` (whose source is `src`) implements: `framework` when given,
+/// else the one of its name and version in the national folder ([`national_folder`]).
+pub fn find_framework(path: &Path, src: &SourceFile, framework: Option<&Path>) -> Result<Found, UsageError> {
     let FileKind::Scheme { implements, version, implements_span, .. } = driver::file_kind(&src.text) else {
-        return Ok(driver::check_file(src));
+        return Ok(Found::NotAScheme);
     };
     let candidates = match framework {
         Some(f) => vec![f.to_path_buf()],
@@ -97,17 +126,16 @@ pub fn load(path: &Path, framework: Option<&Path>, budget: &Budget) -> Result<Lo
         }
     }
     match found.len() {
-        0 => {}
-        1 => return Ok(driver::check_scheme(found.remove(0), src, budget)),
+        0 => Ok(Found::Missing { implements, version, versions, span: implements_span }),
+        1 => Ok(Found::Framework(found.remove(0))),
         _ => {
             let names: Vec<String> = found.iter().map(|f| f.name.clone()).collect();
-            return Err(UsageError(format!(
+            Err(UsageError(format!(
                 "{} frameworks are named `{implements}`{}: {}; keep one, or choose with --framework",
                 found.len(),
                 version.as_ref().map(|v| format!(" version {v}")).unwrap_or_default(),
                 names.join(", ")
-            )));
+            )))
         }
     }
-    Ok(driver::framework_not_found(src, &implements, version.as_deref(), &versions, implements_span))
 }

@@ -62,6 +62,17 @@ pub fn compile(loaded: &Loaded, names: &[String], as_of: Option<i64>) -> Result<
 /// Lowers `rules` as the outputs of one program, at the as-of date (default: the file's
 /// effective date), refusing a date outside a scheme's validity. Errors are returned rendered.
 pub fn compile_rules(loaded: &Loaded, rules: &[RuleId], as_of: Option<i64>) -> Result<Program, String> {
+    lower_rules(loaded, rules, as_of).map_err(|errs| render_errors(loaded, &errs))
+}
+
+/// Diagnostics of [`lower_rules`], rendered.
+pub fn render_errors(loaded: &Loaded, errs: &[(usize, diagnostic::Diagnostic)]) -> String {
+    errs.iter().filter_map(|(file, d)| Some(diagnostic::render(loaded.sources.get(*file)?, std::slice::from_ref(d)))).collect()
+}
+
+/// [`compile_rules`] with its errors as diagnostics, each with the index of its source in
+/// `loaded.sources`.
+pub fn lower_rules(loaded: &Loaded, rules: &[RuleId], as_of: Option<i64>) -> Result<Program, Vec<(usize, diagnostic::Diagnostic)>> {
     let m = &loaded.module;
     let as_of = as_of.or_else(|| m.files.last().and_then(|f| f.effective));
     if let (Some(v), Some(d)) = (pol_core::compliance::validity::validity(m), as_of)
@@ -76,18 +87,11 @@ pub fn compile_rules(loaded: &Loaded, rules: &[RuleId], as_of: Option<i64>) -> R
             why,
         )
         .with_help("choose an as-of date from the scheme's effective date up to the horizon of what it reads");
-        return Err(loaded.sources.get(main.0 as usize).map(|src| diagnostic::render(src, &[d])).unwrap_or_default());
+        return Err(vec![(main.0 as usize, d)]);
     }
     let name = m.files.last().map(|f| f.module_name.clone()).unwrap_or_default();
-    lower::lower_program(m, &loaded.sources, &name, rules, as_of).map_err(|errs| {
-        let mut out = String::new();
-        for e in errs {
-            if let Some(src) = loaded.sources.get(e.file.0 as usize) {
-                out.push_str(&diagnostic::render(src, &[e.diagnostic]));
-            }
-        }
-        out
-    })
+    lower::lower_program(m, &loaded.sources, &name, rules, as_of)
+        .map_err(|errs| errs.into_iter().map(|e| (e.file.0 as usize, e.diagnostic)).collect())
 }
 
 /// Parses a JSON value into the `I64` cell of a column type, exactly (never through a float):

@@ -1,7 +1,6 @@
 //! `pol run`, `pol gen` and `pol bench`: the batch side of the CLI.
 
 use crate::load::{UsageError, load};
-use crate::records::compile_rules;
 use pol_core::compliance::prove::Budget;
 use pol_core::interp::InterpKernel;
 use pol_core::lower::{input_cell, scalar_ty};
@@ -176,36 +175,65 @@ pub fn compiled_with_module(
         return Ok(Err(ExitCode::from(1)));
     }
     let as_of = crate::parse_date_arg(as_of)?;
-    // Every slot with an aggregate requirement that the chosen rules depend on is computed and
-    // checked too: choosing the outputs never bypasses a national aggregate.
-    let entries = crate::records::entry_rules(&loaded, rules)?;
-    let entries = pol_core::compliance::guarded_outputs(&loaded.module, &entries);
-    match compile_rules(&loaded, &entries, as_of) {
+    match run_program(&loaded, rules, as_of)? {
         Ok(p) => Ok(Ok((p, loaded))),
-        Err(text) => {
-            out!("{text}");
+        Err(errs) => {
+            out!("{}", crate::records::render_errors(&loaded, &errs));
             Ok(Err(ExitCode::from(1)))
         }
     }
 }
 
+/// The program a run of a checked file evaluates: `rules`, else the file's entry rules
+/// ([`crate::records::entry_rules`]), and every slot with an aggregate requirement that they
+/// depend on (choosing the outputs never bypasses a national aggregate). Diagnostics come with
+/// the index of their source in `loaded.sources`.
+#[allow(clippy::type_complexity)]
+pub fn run_program(
+    loaded: &crate::load::Loaded,
+    rules: &[String],
+    as_of: Option<i64>,
+) -> Result<Result<pol_core::ir::Program, Vec<(usize, pol_core::diagnostic::Diagnostic)>>, UsageError> {
+    let entries = crate::records::entry_rules(loaded, rules)?;
+    let entries = pol_core::compliance::guarded_outputs(&loaded.module, &entries);
+    Ok(crate::records::lower_rules(loaded, &entries, as_of))
+}
+
+/// Parses the arguments of `pol run` (`args` as after `pol run`), for front ends that run
+/// a command line of their own.
+pub fn parse_run_args<I, T>(args: I) -> Result<RunArgs, String>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    #[derive(clap::Parser)]
+    #[command(name = "pol run")]
+    struct Line {
+        #[command(flatten)]
+        args: RunArgs,
+    }
+    use clap::Parser as _;
+    let line = std::iter::once(std::ffi::OsString::from("pol run")).chain(args.into_iter().map(Into::into));
+    Line::try_parse_from(line).map(|l| l.args).map_err(|e| e.render().to_string())
+}
+
 pub fn run(a: &RunArgs) -> Result<ExitCode, UsageError> {
+    Ok(run_with(a, cancel_on_signals()?)?.0)
+}
+
+/// `pol run` stopped when `cancel` is set (the CLI sets it on SIGINT and SIGTERM): its exit
+/// code, and the summary when the run got as far as writing one.
+pub fn run_with(
+    a: &RunArgs,
+    cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> Result<(ExitCode, Option<pol_runtime::RunSummary>), UsageError> {
     let (program, loaded) = match compiled_with_module(&a.scheme, a.framework.as_deref(), &a.rule, a.as_of.as_deref())? {
         Ok(p) => p,
-        Err(code) => return Ok(code),
+        Err(code) => return Ok((code, None)),
     };
     let binding = match &a.binding {
         None => None,
-        Some(path) => {
-            let records: Vec<&str> = loaded.module.records.iter().map(|r| r.name.as_str()).collect();
-            let binding = crate::bind::load_binding(path, None)?;
-            if let Some(want) = &binding.record
-                && !records.contains(&want.as_str())
-            {
-                return Err(UsageError(format!("binding `{}` is for record `{want}`, which this scheme does not have", path.display())));
-            }
-            Some(binding)
-        }
+        Some(path) => Some(crate::bind::binding_for(&loaded, crate::bind::load_binding(path, None)?, &path.display().to_string())?),
     };
     let binding = match (binding, a.keep.is_empty()) {
         (binding, true) => binding,
@@ -235,27 +263,27 @@ pub fn run(a: &RunArgs) -> Result<ExitCode, UsageError> {
         warn_aggregates: a.warn_aggregates,
         progress: true,
         max_errors: a.max_errors,
-        cancel: Some(cancel_on_signals()?),
+        cancel: Some(cancel),
         binding,
         output_table: a.output_table.clone(),
     };
     match pol_runtime::run(k.as_ref(), &opts) {
         Ok(s) => {
             print_summary(&s);
-            Ok(ExitCode::SUCCESS)
+            Ok((ExitCode::SUCCESS, Some(s)))
         }
         Err(pol_runtime::RuntimeError::RunFailed { summary }) => {
             print_summary(&summary);
-            eprintln!("error: {}", pol_runtime::RuntimeError::RunFailed { summary });
-            Ok(ExitCode::from(1))
+            eprintln!("error: {}", pol_runtime::RuntimeError::RunFailed { summary: summary.clone() });
+            Ok((ExitCode::from(1), Some(*summary)))
         }
         Err(e) if e.is_rule_failure() => {
             eprintln!("error: {e}");
-            Ok(ExitCode::from(1))
+            Ok((ExitCode::from(1), None))
         }
         Err(e) if matches!(e.cause(), pol_runtime::RuntimeError::Interrupted) => {
             eprintln!("error: {e}");
-            Ok(ExitCode::from(EXIT_INTERRUPTED))
+            Ok((ExitCode::from(EXIT_INTERRUPTED), None))
         }
         Err(e) => Err(UsageError(e.to_string())),
     }

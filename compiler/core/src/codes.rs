@@ -425,6 +425,17 @@ Example:
     a rule whose result exceeds 10^16 yuan for some row
 Use instead: check the rule and the inputs of that row; such amounts are a data or rule error.";
 
+    DUPLICATE_KEY = "V0005", "duplicate-key",
+"What it checks: no two rows of a run hold the same key (the record's `key` fields).
+Why: a key identifies one person; two rows with one key would pay one person twice, and which of
+them is right cannot be known. Every row holding the key goes to the ledger, the first as well
+as the later ones, each naming the other rows.
+Example:
+    person_id,monthly_pension
+    17,3265.40
+    17,3265.40          // both rows: key `person_id` = 17 is also on row 2
+Use instead: remove or merge the repeated records in the source, then run again.";
+
     TEST_FAILED = "T0001", "test-failed",
 "What it checks: a `test` block's assertions hold: the actual value equals the expected one.
 `pol test` shows expected and actual values and the failing line.

@@ -1,0 +1,131 @@
+"""Pol on Spark: `run(df, kernel)` evaluates a DataFrame of records with the compiled kernel
+inside `mapInArrow`, with the output, ledger and aggregate verdict of `pol run` over the same
+rows (see docs/scale-out.md).
+
+Three passes over the input, each reading only the columns the kernel needs: the rows of each
+partition are counted (so that every row gets its record number, as in the input file when the
+DataFrame is a file scan), the key cells are grouped to find keys held by two rows, and the
+records are evaluated. The result is persisted and one aggregation counts the rows and adds the
+aggregate sums exactly (as 38-digit decimals).
+"""
+
+from functools import partial
+
+import pyarrow as pa
+
+from . import _parts
+from ._pol import Kernel
+
+
+def _count_rows(batches):
+    from pyspark import TaskContext
+
+    n = 0
+    for batch in batches:
+        n += batch.num_rows
+    part = TaskContext.get().partitionId()
+    yield pa.RecordBatch.from_arrays([pa.array([part], pa.int32()), pa.array([n], pa.int64())], names=["part", "n"])
+
+
+def _first_row(offsets):
+    from pyspark import TaskContext
+
+    return offsets[TaskContext.get().partitionId()] + 1
+
+
+def _keys(kernel, offsets, batches):
+    next_row = _first_row(offsets)
+    for batch in batches:
+        yield kernel.keys(batch, first_row=next_row)
+        next_row += batch.num_rows
+
+
+def _evaluate(kernel, offsets, duplicates, batches):
+    dups = None if duplicates is None else duplicates.value
+    yield from _parts.evaluate_part(kernel, batches, first_row=_first_row(offsets), duplicates=dups)
+
+
+def _spark_schema(schema):
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return from_arrow_schema(schema)
+
+
+def _quoted(name):
+    return "`" + name.replace("`", "``") + "`"
+
+
+def run(
+    df,
+    kernel,
+    *,
+    framework=None,
+    binding=None,
+    as_of=None,
+    rules=None,
+    max_errors="0",
+    warn_aggregates=False,
+    check=True,
+    persist=True,
+):
+    """Evaluates the records of `df` with `kernel` (a `pol.Kernel`, or a scheme path compiled
+    with `framework`, `binding`, `as_of`, `rules`). Returns a `Result` whose `output` and
+    `ledger` are DataFrames; raises `pol.RunFailed` (with the result) when the run fails as
+    `pol run` fails, unless `check=False`. The result is persisted unless `persist=False`
+    (then every action on output or ledger evaluates again)."""
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    if not isinstance(kernel, Kernel):
+        from . import compile
+
+        kernel = compile(kernel, framework=framework, as_of=as_of, rules=rules, binding=binding)
+    spark = df.sparkSession
+    columns = kernel.source_columns(to_arrow_schema(df.schema))
+    source = df.select(*[F.col(_quoted(c)) for c in columns])
+
+    counts = {r["part"]: r["n"] for r in source.mapInArrow(_count_rows, "part int, n long").collect()}
+    offsets, total = {}, 0
+    for part in range(source.rdd.getNumPartitions()):
+        offsets[part] = total
+        total += counts.get(part, 0)
+
+    duplicates = None
+    if kernel.key_fields:
+        key_columns = [f"pol_key_{i}" for i in range(len(kernel.key_fields))]
+        schema = "pol_row long, " + ", ".join(f"{k} long" for k in key_columns)
+        keys = source.mapInArrow(partial(_keys, kernel, offsets), schema)
+        shared = (
+            keys.groupBy(*key_columns)
+            .agg(F.count(F.lit(1)).alias("n"), F.sort_array(F.collect_list("pol_row")).alias("rows"))
+            .where("n > 1")
+            .collect()
+        )
+        if shared:
+            groups = [([r[k] for k in key_columns], list(r["rows"])) for r in shared]
+            duplicates = spark.sparkContext.broadcast(kernel.duplicates(groups))
+
+    schema = _parts.engine_schema(kernel)
+    result = source.mapInArrow(partial(_evaluate, kernel, offsets, duplicates), _spark_schema(schema))
+    if persist:
+        result = result.persist(StorageLevel.MEMORY_AND_DISK)
+    sums = _parts.sum_names(kernel)
+    totals = result.agg(
+        F.count(F.lit(1)).alias("rows"),
+        F.sum((F.col("pol_status") != F.lit("ok")).cast("long")).alias("ledger"),
+        *[F.sum(F.col(s)).alias(s) for s in sums],
+    ).collect()[0]
+    rows_in, rows_in_ledger = totals["rows"], totals["ledger"] or 0
+
+    width = kernel.output_width
+    output = result.where(F.col("pol_status") == F.lit("ok")).select(*[F.col(_quoted(f.name)) for f in schema][:width])
+    ledger = result.where(F.col("pol_status") != F.lit("ok")).select(
+        F.col("pol_row").alias("row"),
+        *[F.col("pol_ids").getItem(i).alias(name) for i, name in enumerate(kernel.key_fields)],
+        F.col("pol_status").alias("code"),
+        F.col("pol_rule").alias("rule"),
+        F.col("pol_column").alias("column"),
+        F.col("pol_message").alias("message"),
+    )
+    return _parts.decide(kernel, [totals[s] for s in sums], rows_in, rows_in_ledger, max_errors, warn_aggregates, output, ledger, check)
