@@ -1,7 +1,6 @@
 //! Evaluating one record batch: validation, the kernel call, the split of rows between the output
 //! and the ledger, and the batch's aggregate sums. Also the public Arrow-level entry point.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -16,7 +15,7 @@ use pol_kernel::{Kernel, KernelSignature, ROW_OK, RowErrorInfo, RowStatus};
 use crate::aggregate::{AggregateResult, SideSums, add_batch};
 use crate::binding::Binding;
 use crate::error::RuntimeError;
-use crate::keys::{CODE_DUPLICATE_KEY, DuplicateRows};
+use crate::keys::{CODE_DUPLICATE_KEY, DuplicateRows, RepeatedKeys};
 use crate::ledger::RowError;
 use crate::read::BoundInput;
 use crate::schema::{ColumnFrom, OutputColumn, Source, bind_inputs, output_columns, output_schema, output_type};
@@ -59,8 +58,8 @@ pub(crate) struct Evaluator<'k> {
     /// for every batch cost more in page faults than the kernel's arithmetic. It holds at most
     /// the buffers of the batches evaluated at once (one per pool thread).
     spare: Mutex<Spare>,
-    /// Rows whose key another row also has ([`crate::keys`]), with their messages.
-    duplicates: Cow<'k, DuplicateRows>,
+    /// Rows whose key another row also has ([`crate::keys`]).
+    repeats: Repeats<'k>,
     /// Source columns copied to the output as text: index in each batch, name.
     kept: Vec<(usize, String)>,
 }
@@ -71,6 +70,14 @@ fn schema_with_kept<'a>(columns: &[OutputColumn], kept: impl Iterator<Item = &'a
     let mut fields: Vec<Field> = base.fields().iter().map(|f| f.as_ref().clone()).collect();
     fields.extend(kept.map(|name| Field::new(name.clone(), DataType::Utf8, true)));
     Arc::new(Schema::new(fields))
+}
+
+/// Which rows hold a key another row also holds.
+pub(crate) enum Repeats<'k> {
+    /// By record number: a run's key pass over its one input.
+    Rows(DuplicateRows),
+    /// By key: a part of a population whose keys an engine grouped.
+    Keys(&'k RepeatedKeys),
 }
 
 #[derive(Default)]
@@ -85,7 +92,7 @@ impl<'k> Evaluator<'k> {
     pub fn new(
         kernel: &'k dyn Kernel,
         bound: Vec<BoundInput>,
-        duplicates: Cow<'k, DuplicateRows>,
+        repeats: Repeats<'k>,
         kept: Vec<(usize, String)>,
     ) -> Result<Self, RuntimeError> {
         let columns = output_columns(kernel.signature());
@@ -95,7 +102,7 @@ impl<'k> Evaluator<'k> {
             )));
         }
         let schema = schema_with_kept(&columns, kept.iter().map(|(_, name)| name));
-        Ok(Evaluator { kernel, bound, columns, schema, spare: Mutex::new(Spare::default()), duplicates, kept })
+        Ok(Evaluator { kernel, bound, columns, schema, spare: Mutex::new(Spare::default()), repeats, kept })
     }
 
     fn spare(&self) -> std::sync::MutexGuard<'_, Spare> {
@@ -130,25 +137,32 @@ impl<'k> Evaluator<'k> {
             (inputs, outputs, spare.status.pop().unwrap_or_default())
         };
         let mut faults = convert_batch_into(batch, &sig.inputs, &self.bound, &mut inputs);
-        if !self.duplicates.is_empty() {
-            let column = || sig.inputs.iter().filter(|s| s.is_id).map(|s| s.name.as_str()).collect::<Vec<_>>().join(",");
-            let mut duplicate = |i: usize, message: &String| {
-                faults.entry(i).or_insert(InputFault { code: CODE_DUPLICATE_KEY, column: column(), message: message.clone() });
-            };
-            match rows {
-                RowNumbers::From(first) => {
-                    for (row, message) in self.duplicates.range(first..first + n as u64) {
-                        duplicate((row - first) as usize, message);
-                    }
-                }
-                RowNumbers::Listed(listed) => {
-                    for (i, row) in listed.iter().enumerate() {
-                        if let Some(message) = self.duplicates.get(row) {
-                            duplicate(i, message);
-                        }
+        let column = || sig.inputs.iter().filter(|s| s.is_id).map(|s| s.name.as_str()).collect::<Vec<_>>().join(",");
+        let fault = |message: String| InputFault { code: CODE_DUPLICATE_KEY, column: column(), message };
+        match &self.repeats {
+            Repeats::Rows(duplicates) if !duplicates.is_empty() => {
+                for i in 0..n {
+                    if let Some(message) = duplicates.get(&rows.number(i)) {
+                        faults.entry(i).or_insert_with(|| fault(message.clone()));
                     }
                 }
             }
+            Repeats::Keys(repeated) if !repeated.is_empty() => {
+                let key_columns: Vec<usize> = sig.inputs.iter().enumerate().filter(|(_, s)| s.is_id).map(|(c, _)| c).collect();
+                let mut key = Vec::with_capacity(key_columns.len());
+                for i in 0..n {
+                    // A row with another fault keeps it, as in a run (the first problem is recorded).
+                    if faults.contains_key(&i) {
+                        continue;
+                    }
+                    key.clear();
+                    key.extend(key_columns.iter().map(|c| inputs[*c][i]));
+                    if let Some(message) = repeated.message(&key, rows.number(i)) {
+                        faults.insert(i, fault(message));
+                    }
+                }
+            }
+            _ => {}
         }
         for out in &mut outputs {
             out.clear();
@@ -305,15 +319,15 @@ pub struct PartEvaluation {
 }
 
 /// Evaluates one batch of a population whose parts are evaluated separately (by Spark or Ray
-/// workers): the batch's rows are the records `rows`, and `duplicates` are the rows of the whole
-/// population whose key another row also has ([`duplicate_rows`]). The output, ledger and
+/// workers): the batch's rows are the records `rows`, and `repeated` are the keys of the whole
+/// population that several rows hold ([`RepeatedKeys`]). The output, ledger and
 /// aggregate sums of all parts together are those of a run over the whole population.
 pub fn eval_part(
     kernel: &dyn Kernel,
     batch: &RecordBatch,
     binding: Option<&Binding>,
     rows: RowNumbers<'_>,
-    duplicates: &DuplicateRows,
+    repeated: &RepeatedKeys,
 ) -> Result<PartEvaluation, RuntimeError> {
     if let RowNumbers::Listed(listed) = rows
         && listed.len() != batch.num_rows()
@@ -326,7 +340,7 @@ pub fn eval_part(
     let keep = binding.map_or(&[][..], |b| b.keep.as_slice());
     let kept_bound = bound.iter().filter(|b| matches!(b.source, Source::Keep));
     let kept = keep.iter().zip(kept_bound).filter_map(|(name, b)| Some((b.column?, name.clone()))).collect();
-    let evaluator = Evaluator::new(kernel, bound, Cow::Borrowed(duplicates), kept)?;
+    let evaluator = Evaluator::new(kernel, bound, Repeats::Keys(repeated), kept)?;
     evaluator.part_batch(batch, rows)
 }
 
@@ -419,7 +433,7 @@ pub fn eval_record_batch_with(
     binding: Option<&Binding>,
 ) -> Result<BatchEvaluation, RuntimeError> {
     let without_keep = binding.filter(|b| !b.keep.is_empty()).map(|b| Binding { keep: Vec::new(), ..b.clone() });
-    let part = eval_part(kernel, batch, without_keep.as_ref().or(binding), RowNumbers::From(1), &DuplicateRows::new())?;
+    let part = eval_part(kernel, batch, without_keep.as_ref().or(binding), RowNumbers::From(1), &RepeatedKeys::default())?;
     // The outputs follow the key columns.
     let keys = kernel.signature().inputs.iter().filter(|s| s.is_id).count();
     let outputs =

@@ -36,7 +36,7 @@ const CHUNK_ENTRIES: usize = 4 << 20;
 const MAX_DUPLICATE_ROWS: usize = 10_000_000;
 
 /// The messages of the rows whose key is not unique, by 1-based row number.
-pub type DuplicateRows = BTreeMap<u64, String>;
+pub(crate) type DuplicateRows = BTreeMap<u64, String>;
 
 type Key = [i64; MAX_KEY_FIELDS];
 
@@ -205,21 +205,31 @@ pub(crate) fn duplicate_keys(
     Ok(duplicates)
 }
 
+/// The ledger message of `row`, one of the `rows` (in increasing order) that hold `key`.
+fn duplicate_message(keys: &[ColumnSpec], key: &[i64], rows: &[u64], row: u64) -> String {
+    let shown: Vec<String> = keys.iter().zip(key).map(|(spec, v)| format!("`{}` = {}", spec.name, format_value(&spec.ty, *v))).collect();
+    let others: Vec<String> = rows.iter().filter(|r| **r != row).take(5).map(u64::to_string).collect();
+    let all_others = rows.iter().filter(|r| **r != row).count();
+    let more = if all_others > others.len() { format!(" and {} more", all_others - others.len()) } else { String::new() };
+    format!("key {} is also on row {}{more}: a key identifies one record", shown.join(", "), others.join(", "))
+}
+
+/// The error for more repeated rows than [`MAX_DUPLICATE_ROWS`]; `source` names the input.
+fn too_many(keys: &[ColumnSpec], source: &str) -> RuntimeError {
+    RuntimeError::invalid(format!(
+        "more than {MAX_DUPLICATE_ROWS} rows of {source} share their key with another row: is {} really the key?",
+        keys.iter().map(|k| format!("`{}`", k.name)).collect::<Vec<_>>().join(", ")
+    ))
+}
+
 /// Records every row of one group of rows sharing `key` (rows in increasing order) with its
 /// ledger message; `source` names the input in the error for a key that is not one.
 fn add_group(keys: &[ColumnSpec], key: &[i64], rows: &[u64], duplicates: &mut DuplicateRows, source: &str) -> Result<(), RuntimeError> {
-    let shown: Vec<String> = keys.iter().zip(key).map(|(spec, v)| format!("`{}` = {}", spec.name, format_value(&spec.ty, *v))).collect();
     for row in rows {
-        let others: Vec<String> = rows.iter().filter(|r| *r != row).take(5).map(u64::to_string).collect();
-        let more = if rows.len() - 1 > others.len() { format!(" and {} more", rows.len() - 1 - others.len()) } else { String::new() };
-        duplicates
-            .insert(*row, format!("key {} is also on row {}{more}: a key identifies one record", shown.join(", "), others.join(", ")));
+        duplicates.insert(*row, duplicate_message(keys, key, rows, *row));
     }
     if duplicates.len() > MAX_DUPLICATE_ROWS {
-        return Err(RuntimeError::invalid(format!(
-            "more than {MAX_DUPLICATE_ROWS} rows of {source} share their key with another row: is {} really the key?",
-            keys.iter().map(|k| format!("`{}`", k.name)).collect::<Vec<_>>().join(", ")
-        )));
+        return Err(too_many(keys, source));
     }
     Ok(())
 }
@@ -234,27 +244,73 @@ pub struct KeyGroup {
     pub rows: Vec<u64>,
 }
 
-/// The ledger messages of the rows whose key another row also has, from the groups an engine
-/// found: the same messages a run over the whole population writes.
-pub fn duplicate_rows(inputs: &[ColumnSpec], groups: &[KeyGroup]) -> Result<DuplicateRows, RuntimeError> {
-    let keys: Vec<ColumnSpec> = inputs.iter().filter(|s| s.is_id).cloned().collect();
-    let mut duplicates = DuplicateRows::new();
-    for group in groups {
-        if group.key.len() != keys.len() {
-            return Err(RuntimeError::invalid(format!(
-                "a key group has {} cells; the record has {} key fields",
-                group.key.len(),
-                keys.len()
-            )));
+/// The keys that several rows of a population hold, as an engine found them by grouping the
+/// parts' keys: a row of a part whose key is one of them goes to the ledger (`V0005`), as in a
+/// run. Rows are recognised by their key, not their number, so a part whose rows an engine
+/// numbered differently in another pass is still judged right; the messages name the rows of
+/// the groups, which are a run's when the engine's numbering is the file's.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RepeatedKeys {
+    keys: Vec<ColumnSpec>,
+    groups: std::collections::HashMap<Key, Vec<u64>>,
+    rows: usize,
+}
+
+impl RepeatedKeys {
+    /// The repeated keys among `groups` (groups of one row are dropped, two groups of one key
+    /// merged) for a record of `inputs`.
+    pub fn new(inputs: &[ColumnSpec], groups: &[KeyGroup]) -> Result<RepeatedKeys, RuntimeError> {
+        let keys: Vec<ColumnSpec> = inputs.iter().filter(|s| s.is_id).cloned().collect();
+        let mut merged: std::collections::HashMap<Key, Vec<u64>> = std::collections::HashMap::new();
+        for group in groups {
+            if group.key.len() != keys.len() {
+                return Err(RuntimeError::invalid(format!(
+                    "a key group has {} cells; the record has {} key fields",
+                    group.key.len(),
+                    keys.len()
+                )));
+            }
+            let mut key = [0i64; MAX_KEY_FIELDS];
+            key[..keys.len()].copy_from_slice(&group.key);
+            merged.entry(key).or_default().extend(&group.rows);
         }
-        let mut rows = group.rows.clone();
-        rows.sort_unstable();
-        rows.dedup();
-        if rows.len() > 1 {
-            add_group(&keys, &group.key, &rows, &mut duplicates, "the population")?;
+        let mut rows = 0;
+        merged.retain(|_, found| {
+            found.sort_unstable();
+            found.dedup();
+            rows += if found.len() > 1 { found.len() } else { 0 };
+            found.len() > 1
+        });
+        if rows > MAX_DUPLICATE_ROWS {
+            return Err(too_many(&keys, "the population"));
         }
+        Ok(RepeatedKeys { keys, groups: merged, rows })
     }
-    Ok(duplicates)
+
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+    }
+
+    /// How many rows hold a repeated key.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// The groups, in key order.
+    pub fn groups(&self) -> Vec<KeyGroup> {
+        let mut groups: Vec<KeyGroup> =
+            self.groups.iter().map(|(key, rows)| KeyGroup { key: key[..self.keys.len()].to_vec(), rows: rows.clone() }).collect();
+        groups.sort_by(|a, b| a.key.cmp(&b.key));
+        groups
+    }
+
+    /// The ledger message of record `row` when its key cells `key` are repeated.
+    pub(crate) fn message(&self, key: &[i64], row: u64) -> Option<String> {
+        let mut cells = [0i64; MAX_KEY_FIELDS];
+        cells[..key.len()].copy_from_slice(key);
+        let rows = self.groups.get(&cells)?;
+        Some(duplicate_message(&self.keys, key, rows, row))
+    }
 }
 
 /// The key cells of a batch's rows, read as a run reads them, for an engine to group.

@@ -8,7 +8,7 @@
 //! # Entry points
 //! - [`run`] with [`RunOptions`]: input file → output file, error ledger, summary JSON.
 //! - [`eval_record_batch`]: the same validation and evaluation over an in-memory Arrow batch.
-//! - [`eval_part`], [`batch_keys`], [`duplicate_rows`], [`check_aggregates`]: a run over a
+//! - [`eval_part`], [`batch_keys`], [`RepeatedKeys`], [`check_aggregates`]: a run over a
 //!   population split into parts that other engines (Spark, Ray) evaluate on their workers,
 //!   with the same output, ledger and aggregate verdict as [`run`] over the whole.
 //! - [`generate`]: a deterministic synthetic population for a list of input columns, uniform
@@ -129,7 +129,7 @@ pub use eval::{
 pub use export::{Exports, write_exports};
 pub use generate::{ColumnTotal, GenerateReport, default_domain, generate, generate_with_profile};
 pub use inspect::{BindingReport, ColumnProblems, SourceColumn, check_binding, columns, distinct_values};
-pub use keys::{BatchKeys, CODE_DUPLICATE_KEY, DuplicateRows, KeyGroup, MAX_KEY_FIELDS, batch_keys, duplicate_rows};
+pub use keys::{BatchKeys, CODE_DUPLICATE_KEY, KeyGroup, MAX_KEY_FIELDS, RepeatedKeys, batch_keys};
 pub use ledger::RowError;
 pub use pol_kernel::{ColumnSpec, ColumnType, Kernel, KernelSignature};
 pub use profile::Profile;

@@ -426,7 +426,8 @@ fn execute(
         .stack_size(EVAL_STACK_BYTES)
         .build()
         .map_err(|e| RuntimeError::invalid(format!("cannot start {threads} threads: {e}")))?;
-    let evaluator = Evaluator::new(kernel, reader.bound.clone(), std::borrow::Cow::Owned(duplicates), reader.kept(opts.binding.as_ref()))?;
+    let evaluator =
+        Evaluator::new(kernel, reader.bound.clone(), crate::eval::Repeats::Rows(duplicates), reader.kept(opts.binding.as_ref()))?;
     let id_names: Vec<String> = sig.inputs.iter().filter(|s| s.is_id).map(|s| s.name.clone()).collect();
     let mut output = match opts.table()? {
         Some(table) => Output::Table(TableWriter::create(&opts.output.to_string_lossy(), &table, evaluator.schema())?),

@@ -12,8 +12,8 @@ use arrow::datatypes::{DataType, Decimal128Type, Field, Int64Type, Schema};
 use arrow::record_batch::RecordBatch;
 use common::*;
 use pol_runtime::{
-    DuplicateRows, ErrorLimit, Kernel, KeyGroup, RowNumbers, RunOptions, SideSums, batch_keys, check_aggregates, duplicate_rows, eval_part,
-    run, run_failures,
+    ErrorLimit, Kernel, KeyGroup, RepeatedKeys, RowNumbers, RunOptions, SideSums, batch_keys, check_aggregates, eval_part, run,
+    run_failures,
 };
 
 /// Keys held twice and three times, faults of every kind, rows that evaluate.
@@ -73,8 +73,10 @@ fn parts_give_the_rows_ledger_and_aggregates_of_one_run() {
         }
     }
     let groups: Vec<KeyGroup> = groups.into_iter().map(|(key, rows)| KeyGroup { key, rows }).collect();
-    let duplicates: DuplicateRows = duplicate_rows(&sig.inputs, &groups).expect("duplicates");
-    assert_eq!(duplicates.keys().copied().collect::<Vec<_>>(), [1, 2, 4, 10, 12]);
+    let duplicates = RepeatedKeys::new(&sig.inputs, &groups).expect("duplicates");
+    assert_eq!(duplicates.rows(), 5);
+    let shared: Vec<Vec<u64>> = duplicates.groups().into_iter().map(|g| g.rows).collect();
+    assert_eq!(shared, [vec![1, 12], vec![2, 4, 10]]);
 
     let mut errors = Vec::new();
     let mut ids = Vec::new();
@@ -122,10 +124,27 @@ fn parts_give_the_rows_ledger_and_aggregates_of_one_run() {
     assert!(check_aggregates(sig, &[]).is_err());
 }
 
+/// Rows are judged by their key: a part numbered differently from the key pass (as after an
+/// engine's shuffle) still sends exactly the rows of repeated keys to the ledger.
+#[test]
+fn repeated_keys_are_found_by_key_whatever_the_numbering() {
+    let kernel = AdjustKernel::new(1, 20);
+    let sig = kernel.signature();
+    let repeated =
+        RepeatedKeys::new(&sig.inputs, &[KeyGroup { key: vec![2], rows: vec![2, 4, 10] }, KeyGroup { key: vec![7], rows: vec![7] }])
+            .expect("groups");
+    assert_eq!(repeated.rows(), 3);
+    let part = eval_part(&kernel, &text_batch(), None, RowNumbers::From(101), &repeated).expect("part");
+    let flagged: Vec<(u64, &str)> = part.errors.iter().filter(|e| e.code == "V0005").map(|e| (e.row, e.ids[0].as_str())).collect();
+    // Row 2 of the batch (id 2) has a missing pension: its own fault is kept, as in a run.
+    assert_eq!(flagged, [(104, "2"), (110, "2")]);
+    assert!(RepeatedKeys::new(&sig.inputs, &[KeyGroup { key: vec![1, 2], rows: vec![1, 2] }]).is_err());
+}
+
 /// A part's row numbers must be one per row; a wrong count is an error, not a panic.
 #[test]
 fn listed_row_numbers_must_match_the_batch() {
     let kernel = AdjustKernel::new(1, 20);
-    let err = eval_part(&kernel, &text_batch(), None, RowNumbers::Listed(&[1, 2]), &DuplicateRows::new()).expect_err("two numbers");
+    let err = eval_part(&kernel, &text_batch(), None, RowNumbers::Listed(&[1, 2]), &RepeatedKeys::default()).expect_err("two numbers");
     assert!(err.to_string().contains("2 row numbers were given for a batch of 13 rows"), "{err}");
 }

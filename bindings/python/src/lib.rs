@@ -19,9 +19,8 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use pol_cli::load::{Found, Loaded, check_found, find_framework, read_source};
 use pol_core::compliance::prove::Budget;
 use pol_core::span::SourceFile;
-use pol_runtime::{Binding, DuplicateRows, KeyGroup, PartEvaluation, RowNumbers, RuntimeError, SideSums};
+use pol_runtime::{Binding, KeyGroup, PartEvaluation, RepeatedKeys, RowNumbers, RuntimeError, SideSums};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
 use serde::{Deserialize, Serialize};
 
 /// Everything a kernel is compiled from: what a pickled [`Kernel`] carries to a worker.
@@ -265,40 +264,45 @@ fn record_batch(py: Python<'_>, batch: &Bound<'_, PyAny>) -> PyResult<RecordBatc
     })
 }
 
-/// Rows of the whole population that share a key with another row, with their ledger
-/// messages: made by [`Kernel::duplicates`] from the key groups an engine found.
+/// The keys that several rows of the whole population hold, with those rows: made by
+/// [`Kernel::duplicates`] from the key groups an engine found, for `duplicates=`. Pickles as
+/// its kernel and groups.
 #[pyclass(module = "pol", frozen)]
 struct Duplicates {
-    rows: DuplicateRows,
+    kernel: Py<Kernel>,
+    keys: RepeatedKeys,
 }
 
 #[pymethods]
 impl Duplicates {
+    /// How many rows hold a repeated key.
     fn __len__(&self) -> usize {
-        self.rows.len()
+        self.keys.rows()
     }
 
-    /// `{row: message}`.
-    fn messages<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let d = PyDict::new(py);
-        for (row, message) in &self.rows {
-            d.set_item(row, message)?;
-        }
-        Ok(d)
+    /// `[(key cells, rows)]`, in key order.
+    fn groups(&self) -> Vec<(Vec<i64>, Vec<u64>)> {
+        self.keys.groups().into_iter().map(|g| (g.key, g.rows)).collect()
     }
 
-    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyDict>,))> {
-        Ok((py.import("pol._pol")?.getattr("_duplicates_from_messages")?, (self.messages(py)?,)))
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, (Py<Kernel>, Vec<(Vec<i64>, Vec<u64>)>))> {
+        Ok((py.import("pol._pol")?.getattr("_duplicates_from_groups")?, (self.kernel.clone_ref(py), self.groups())))
     }
 
     fn __repr__(&self) -> String {
-        format!("<pol.Duplicates: {} rows share their key with another row>", self.rows.len())
+        format!("<pol.Duplicates: {} rows share their key with another row>", self.keys.rows())
     }
 }
 
 #[pyfunction]
-fn _duplicates_from_messages(messages: std::collections::BTreeMap<u64, String>) -> Duplicates {
-    Duplicates { rows: messages }
+fn _duplicates_from_groups(py: Python<'_>, kernel: Bound<'_, Kernel>, groups: Vec<(Vec<i64>, Vec<u64>)>) -> PyResult<Duplicates> {
+    let keys = repeated_keys(py, kernel.get(), groups)?;
+    Ok(Duplicates { kernel: kernel.unbind(), keys })
+}
+
+fn repeated_keys(py: Python<'_>, kernel: &Kernel, groups: Vec<(Vec<i64>, Vec<u64>)>) -> PyResult<RepeatedKeys> {
+    let groups: Vec<KeyGroup> = groups.into_iter().map(|(key, rows)| KeyGroup { key, rows }).collect();
+    RepeatedKeys::new(&kernel.signature().inputs, &groups).map_err(|e| runtime_error(py, e))
 }
 
 /// A compiled scheme (or rule file): evaluates Arrow record batches as `pol run` evaluates a
@@ -343,8 +347,8 @@ impl Kernel {
         let batch = record_batch(py, batch)?;
         let numbers = row_numbers(py, batch.num_rows(), first_row, rows)?;
         let c = &self.compiled;
-        let empty = DuplicateRows::new();
-        let dups = duplicates.map_or(&empty, |d| &d.rows);
+        let empty = RepeatedKeys::default();
+        let dups = duplicates.map_or(&empty, |d| &d.keys);
         let evaluated = py.detach(|| -> Result<Result<(RecordBatch, Vec<SideSums>), String>, RuntimeError> {
             let part = pol_runtime::eval_part(c.kernel.as_ref(), &batch, c.binding.as_ref(), RowNumbers::Listed(&numbers), dups)?;
             let signed: Vec<i64> = numbers.iter().map(|v| *v as i64).collect();
@@ -480,12 +484,11 @@ impl Kernel {
         out.to_pyarrow(py)
     }
 
-    /// The ledger messages of the rows in `groups` (`(key cells, row numbers)` pairs, as found by
-    /// grouping `keys` results; groups of one row are ignored), for `duplicates=`.
-    fn duplicates(&self, py: Python<'_>, groups: Vec<(Vec<i64>, Vec<u64>)>) -> PyResult<Duplicates> {
-        let groups: Vec<KeyGroup> = groups.into_iter().map(|(key, rows)| KeyGroup { key, rows }).collect();
-        let rows = pol_runtime::duplicate_rows(&self.signature().inputs, &groups).map_err(|e| runtime_error(py, e))?;
-        Ok(Duplicates { rows })
+    /// The keys held by more than one row, from `groups` (`(key cells, row numbers)` pairs, as
+    /// found by grouping `keys` results; groups of one row are ignored), for `duplicates=`.
+    fn duplicates(slf: &Bound<'_, Self>, groups: Vec<(Vec<i64>, Vec<u64>)>) -> PyResult<Duplicates> {
+        let keys = repeated_keys(slf.py(), slf.get(), groups)?;
+        Ok(Duplicates { kernel: slf.clone().unbind(), keys })
     }
 
     /// The names of the columns of a source with this `pyarrow.Schema` that the kernel reads
@@ -513,7 +516,8 @@ impl Kernel {
         self.compiled.keys.clone()
     }
 
-    /// The kernel's columns: `inputs` (field, type, domain, key, read, the source column),
+    /// The kernel's columns: `inputs` (field, type, domain as written in the framework, key,
+    /// read, the source column),
     /// `outputs` (name, type, the Arrow type written) and `aggregates`.
     #[getter]
     fn schema<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -526,7 +530,8 @@ impl Kernel {
                 let column = binding.and_then(|b| b.fields.get(&s.name)).and_then(|f| f.column()).unwrap_or(&s.name);
                 serde_json::json!({
                     "field": s.name, "type": s.ty.describe(), "key": s.is_id, "read": s.read,
-                    "domain": s.domain.map(|(lo, hi)| [lo, hi]), "column": column,
+                    "domain": s.domain.map(|(lo, hi)| [pol_kernel::cell::format_cell(&s.ty, lo), pol_kernel::cell::format_cell(&s.ty, hi)]),
+                    "column": column,
                 })
             })
             .collect();
@@ -703,7 +708,7 @@ fn _pol(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_run, m)?)?;
     m.add_function(wrap_pyfunction!(explain, m)?)?;
     m.add_function(wrap_pyfunction!(_kernel_from_spec, m)?)?;
-    m.add_function(wrap_pyfunction!(_duplicates_from_messages, m)?)?;
+    m.add_function(wrap_pyfunction!(_duplicates_from_groups, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

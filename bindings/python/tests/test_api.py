@@ -68,6 +68,7 @@ def test_the_schema_describes_inputs_outputs_and_aggregates(kernel):
     s = kernel.schema
     fields = {i["field"]: i for i in s["inputs"]}
     assert fields["person_id"]["key"] and fields["monthly_pension"]["type"] == "money"
+    assert fields["birth_date"]["domain"] == ["1900-01-01", "2009-12-31"] and fields["contribution"]["domain"] == ["0", "720"]
     assert [o["name"] for o in s["outputs"]] == ["pension_adjustment", "new_pension", "挂钩调整", "倾斜调整"]
     assert all(o["arrow"] == "Decimal128(18, 2)" for o in s["outputs"])
     assert [a["text"] for a in s["aggregates"]] == ["aggregate sum(result) <= national_ratio * sum(r.monthly_pension)"]
@@ -138,8 +139,9 @@ def test_a_kernel_pickles_by_its_source_and_evaluates_alike(kernel, small):
     assert repr(copy) == repr(kernel)
     assert copy(batch).equals(kernel(batch))
     assert len(pickle.dumps(kernel)) < 200_000
-    dups = kernel.duplicates([([1], [1, 2])])
-    assert pickle.loads(pickle.dumps(dups)).messages() == dups.messages()
+    dups = kernel.duplicates([([1], [1, 2]), ([5], [9])])
+    assert len(dups) == 2 and dups.groups() == [([1], [1, 2])]
+    assert pickle.loads(pickle.dumps(dups)).groups() == dups.groups()
 
 
 def test_the_interpreter_gives_the_same_bytes(kernel, small):

@@ -78,6 +78,15 @@ def test_ray_gives_the_output_and_ledger_of_pol_run(ray_runtime, kernel, populat
     same_ledger(_ray_table(result.ledger), expected["ledger"])
 
 
+def test_ray_results_do_not_depend_on_the_blocks(ray_runtime, kernel, population, expected):
+    import ray.data
+
+    ds = ray.data.read_parquet(str(population["input"]), override_num_blocks=3)
+    result = pol.ray.run(ds, kernel, max_errors="1%", concurrency=1)
+    same_output(_ray_table(result.output), expected["output"])
+    same_ledger(_ray_table(result.ledger), expected["ledger"])
+
+
 def _ray_table(ds):
     import ray
 

@@ -35,8 +35,10 @@ def with_sums(kernel, result, sums):
     n = result.num_rows
     for lhs, rhs in sums:
         for value in (lhs, rhs):
-            cells = [value] + [None] * (n - 1) if n else []
-            columns.append(pa.array(cells, type=SUM_TYPE))
+            if n == 0:
+                columns.append(pa.array([], type=SUM_TYPE))
+            else:
+                columns.append(pa.concat_arrays([pa.array([value], type=SUM_TYPE), pa.nulls(n - 1, type=SUM_TYPE)]))
     return pa.RecordBatch.from_arrays(columns, schema=engine_schema(kernel))
 
 

@@ -67,13 +67,14 @@ def run(
     warn_aggregates=False,
     check=True,
     persist=True,
+    batch_rows=65536,
 ):
     """Evaluates the records of `df` with `kernel` (a `pol.Kernel`, or a scheme path compiled
     with `framework`, `binding`, `as_of`, `rules`). Returns a `Result` whose `output` and
     `ledger` are DataFrames; raises `pol.RunFailed` (with the result) when the run fails as
     `pol run` fails, unless `check=False`. The result is persisted unless `persist=False`
-    (then every action on output or ledger evaluates again)."""
-    from pyspark import StorageLevel
+    (then every action on output or ledger evaluates again). `batch_rows` is the size of the
+    Arrow batches Spark hands to Python during the run (None: the session's setting)."""
     from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import to_arrow_schema
 
@@ -82,12 +83,47 @@ def run(
 
         kernel = compile(kernel, framework=framework, as_of=as_of, rules=rules, binding=binding)
     spark = df.sparkSession
-    columns = kernel.source_columns(to_arrow_schema(df.schema))
+    arrow_schema = to_arrow_schema(df.schema)
+    columns = kernel.source_columns(arrow_schema)
     source = df.select(*[F.col(_quoted(c)) for c in columns])
+    # The count and key passes read the key columns only (a file scan's partitions do not depend
+    # on the columns read, so every pass sees the same rows in the same partitions).
+    key_source = df.select(*[F.col(_quoted(c)) for c in _key_columns(kernel, columns)])
 
-    counts = {r["part"]: r["n"] for r in source.mapInArrow(_count_rows, "part int, n long").collect()}
+    previous = spark.conf.get(_BATCH_CONF, None)
+    if batch_rows is not None:
+        spark.conf.set(_BATCH_CONF, str(batch_rows))
+    try:
+        return _run(spark, kernel, source, key_source, max_errors, warn_aggregates, check, persist)
+    finally:
+        if batch_rows is not None:
+            if previous is None:
+                spark.conf.unset(_BATCH_CONF)
+            else:
+                spark.conf.set(_BATCH_CONF, previous)
+
+
+#: Spark's setting of the rows in one Arrow batch handed to Python.
+_BATCH_CONF = "spark.sql.execution.arrow.maxRecordsPerBatch"
+
+
+def _key_columns(kernel, columns):
+    """The source columns of the key fields, among the columns read (the first column when the
+    record has no key): a field's own column, or the binding's."""
+    found = []
+    for want in [i["column"] for i in kernel.schema["inputs"] if i["key"]]:
+        exact = [c for c in columns if c == want]
+        found += exact or [c for c in columns if c.lower() == want.lower()]
+    return found or columns[:1]
+
+
+def _run(spark, kernel, source, key_source, max_errors, warn_aggregates, check, persist):
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    counts = {r["part"]: r["n"] for r in key_source.mapInArrow(_count_rows, "part int, n long").collect()}
     offsets, total = {}, 0
-    for part in range(source.rdd.getNumPartitions()):
+    for part in range(key_source.rdd.getNumPartitions()):
         offsets[part] = total
         total += counts.get(part, 0)
 
@@ -95,7 +131,7 @@ def run(
     if kernel.key_fields:
         key_columns = [f"pol_key_{i}" for i in range(len(kernel.key_fields))]
         schema = "pol_row long, " + ", ".join(f"{k} long" for k in key_columns)
-        keys = source.mapInArrow(partial(_keys, kernel, offsets), schema)
+        keys = key_source.mapInArrow(partial(_keys, kernel, offsets), schema)
         shared = (
             keys.groupBy(*key_columns)
             .agg(F.count(F.lit(1)).alias("n"), F.sort_array(F.collect_list("pol_row")).alias("rows"))
