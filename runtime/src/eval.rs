@@ -141,25 +141,30 @@ impl<'k> Evaluator<'k> {
         let fault = |message: String| InputFault { code: CODE_DUPLICATE_KEY, column: column(), message };
         match &self.repeats {
             Repeats::Rows(duplicates) if !duplicates.is_empty() => {
-                for i in 0..n {
-                    if let Some(message) = duplicates.get(&rows.number(i)) {
-                        faults.entry(i).or_insert_with(|| fault(message.clone()));
+                let found: Vec<(usize, &String)> = match rows {
+                    RowNumbers::From(first) => {
+                        duplicates.range(first..first + n as u64).map(|(row, m)| ((row - first) as usize, m)).collect()
                     }
+                    RowNumbers::Listed(listed) => {
+                        listed.iter().enumerate().filter_map(|(i, row)| Some((i, duplicates.get(row)?))).collect()
+                    }
+                };
+                for (i, message) in found {
+                    faults.entry(i).or_insert_with(|| fault(message.clone()));
                 }
             }
             Repeats::Keys(repeated) if !repeated.is_empty() => {
-                let key_columns: Vec<usize> = sig.inputs.iter().enumerate().filter(|(_, s)| s.is_id).map(|(c, _)| c).collect();
-                let mut key = Vec::with_capacity(key_columns.len());
-                for i in 0..n {
-                    // A row with another fault keeps it, as in a run (the first problem is recorded).
-                    if faults.contains_key(&i) {
-                        continue;
-                    }
-                    key.clear();
-                    key.extend(key_columns.iter().map(|c| inputs[*c][i]));
-                    if let Some(message) = repeated.message(&key, rows.number(i)) {
-                        faults.insert(i, fault(message));
-                    }
+                let key_columns: Vec<&Vec<i64>> = sig.inputs.iter().zip(&inputs).filter(|(s, _)| s.is_id).map(|(_, c)| c).collect();
+                // A row with another fault keeps it, as in a run (the first problem is recorded).
+                let found: Vec<(usize, String)> = (0..n)
+                    .filter(|i| !faults.contains_key(i))
+                    .filter_map(|i| {
+                        let key: Vec<i64> = key_columns.iter().map(|c| c[i]).collect();
+                        Some((i, repeated.message(&key, rows.number(i))?))
+                    })
+                    .collect();
+                for (i, message) in found {
+                    faults.insert(i, fault(message));
                 }
             }
             _ => {}

@@ -73,13 +73,7 @@ impl Failure {
     }
 
     fn of_loaded(loaded: &Loaded) -> Failure {
-        let diags: Vec<_> = loaded
-            .sources
-            .iter()
-            .zip(&loaded.diagnostics)
-            .flat_map(|(s, ds)| ds.iter().map(move |d| pol_core::diagnostic::to_json(s, d)))
-            .collect();
-        Failure::Diagnostics { text: loaded.render(), json: serde_json::to_string(&diags).unwrap_or_default() }
+        Failure::Diagnostics { text: loaded.render(), json: serde_json::to_string(&loaded.json_diagnostics()).unwrap_or_default() }
     }
 
     fn of_lowering(loaded: &Loaded, errs: &[(usize, pol_core::diagnostic::Diagnostic)]) -> Failure {
@@ -264,6 +258,12 @@ fn record_batch(py: Python<'_>, batch: &Bound<'_, PyAny>) -> PyResult<RecordBatc
     })
 }
 
+/// Key groups as Python sees them: `(key cells, row numbers)`.
+type PyGroups = Vec<(Vec<i64>, Vec<u64>)>;
+
+/// What `Duplicates` pickles as: the function that rebuilds it and its arguments.
+type Reduced<'py> = (Bound<'py, PyAny>, (Py<Kernel>, PyGroups));
+
 /// The keys that several rows of the whole population hold, with those rows: made by
 /// [`Kernel::duplicates`] from the key groups an engine found, for `duplicates=`. Pickles as
 /// its kernel and groups.
@@ -281,11 +281,11 @@ impl Duplicates {
     }
 
     /// `[(key cells, rows)]`, in key order.
-    fn groups(&self) -> Vec<(Vec<i64>, Vec<u64>)> {
+    fn groups(&self) -> PyGroups {
         self.keys.groups().into_iter().map(|g| (g.key, g.rows)).collect()
     }
 
-    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, (Py<Kernel>, Vec<(Vec<i64>, Vec<u64>)>))> {
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Reduced<'py>> {
         Ok((py.import("pol._pol")?.getattr("_duplicates_from_groups")?, (self.kernel.clone_ref(py), self.groups())))
     }
 
@@ -295,12 +295,12 @@ impl Duplicates {
 }
 
 #[pyfunction]
-fn _duplicates_from_groups(py: Python<'_>, kernel: Bound<'_, Kernel>, groups: Vec<(Vec<i64>, Vec<u64>)>) -> PyResult<Duplicates> {
+fn _duplicates_from_groups(py: Python<'_>, kernel: Bound<'_, Kernel>, groups: PyGroups) -> PyResult<Duplicates> {
     let keys = repeated_keys(py, kernel.get(), groups)?;
     Ok(Duplicates { kernel: kernel.unbind(), keys })
 }
 
-fn repeated_keys(py: Python<'_>, kernel: &Kernel, groups: Vec<(Vec<i64>, Vec<u64>)>) -> PyResult<RepeatedKeys> {
+fn repeated_keys(py: Python<'_>, kernel: &Kernel, groups: PyGroups) -> PyResult<RepeatedKeys> {
     let groups: Vec<KeyGroup> = groups.into_iter().map(|(key, rows)| KeyGroup { key, rows }).collect();
     RepeatedKeys::new(&kernel.signature().inputs, &groups).map_err(|e| runtime_error(py, e))
 }
@@ -486,7 +486,7 @@ impl Kernel {
 
     /// The keys held by more than one row, from `groups` (`(key cells, row numbers)` pairs, as
     /// found by grouping `keys` results; groups of one row are ignored), for `duplicates=`.
-    fn duplicates(slf: &Bound<'_, Self>, groups: Vec<(Vec<i64>, Vec<u64>)>) -> PyResult<Duplicates> {
+    fn duplicates(slf: &Bound<'_, Self>, groups: PyGroups) -> PyResult<Duplicates> {
         let keys = repeated_keys(slf.py(), slf.get(), groups)?;
         Ok(Duplicates { kernel: slf.clone().unbind(), keys })
     }
@@ -646,12 +646,7 @@ fn _check<'py>(
     let loaded = py
         .detach(|| pol_core::on_compiler_stack(|| pol_cli::load::load(&path, framework.as_deref(), &Budget::default())))
         .map_err(|e| raise(py, "PolError", (e.0,)))?;
-    let diags: Vec<_> = loaded
-        .sources
-        .iter()
-        .zip(&loaded.diagnostics)
-        .flat_map(|(s, ds)| ds.iter().map(move |d| pol_core::diagnostic::to_json(s, d)))
-        .collect();
+    let diags = loaded.json_diagnostics();
     let against = loaded.sources.first().filter(|_| loaded.is_scheme() && loaded.sources.len() > 1).map(|f| f.name.clone());
     Ok((pol_cli::verdict(&loaded), json_to_py(py, &serde_json::to_string(&diags).unwrap_or_default())?, loaded.render(), against))
 }

@@ -195,12 +195,7 @@ fn check(files: &[PathBuf], framework: Option<&std::path::Path>, format: Format)
                 outln!("{}: {verdict}", load::display_path(f));
             }
             Format::Json => {
-                let diags: Vec<_> = loaded
-                    .sources
-                    .iter()
-                    .zip(&loaded.diagnostics)
-                    .flat_map(|(s, ds)| ds.iter().map(move |d| pol_core::diagnostic::to_json(s, d)))
-                    .collect();
+                let diags = loaded.json_diagnostics();
                 let framework = loaded.sources.first().filter(|_| loaded.is_scheme() && loaded.sources.len() > 1);
                 json.push(serde_json::json!({
                     "file": load::display_path(f),

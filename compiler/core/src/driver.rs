@@ -36,6 +36,11 @@ impl Frontend {
         compliance::is_scheme(&self.module)
     }
 
+    /// Every diagnostic as a program reads it (`--format json`), source by source.
+    pub fn json_diagnostics(&self) -> Vec<diagnostic::JsonDiagnostic> {
+        self.sources.iter().zip(&self.diagnostics).flat_map(|(s, ds)| ds.iter().map(move |d| diagnostic::to_json(s, d))).collect()
+    }
+
     /// The diagnostics of the file that was asked about (the scheme for a scheme).
     pub fn main_diagnostics(&self) -> &[Diagnostic] {
         self.diagnostics.last().map(Vec::as_slice).unwrap_or(&[])

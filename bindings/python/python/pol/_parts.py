@@ -13,6 +13,15 @@ SUM_TYPE = pa.decimal128(38, 0)
 ROW_COLUMN = "__pol_row"
 
 
+def kernel_of(kernel, framework, binding, as_of, rules):
+    """`kernel` when it is a `pol.Kernel`, else the scheme at that path compiled with the rest."""
+    from ._pol import Kernel, compile
+
+    if isinstance(kernel, Kernel):
+        return kernel
+    return compile(kernel, framework=framework, as_of=as_of, rules=rules, binding=binding)
+
+
 def sum_names(kernel):
     """The names of the per-batch sum columns: `pol_sum_<i>_lhs`, `pol_sum_<i>_rhs`."""
     names = []

@@ -13,7 +13,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import _parts
-from ._pol import Kernel
 
 
 def _num_rows(table):
@@ -74,10 +73,7 @@ def run(
     import ray
     import ray.data
 
-    if not isinstance(kernel, Kernel):
-        from . import compile
-
-        kernel = compile(kernel, framework=framework, as_of=as_of, rules=rules, binding=binding)
+    kernel = _parts.kernel_of(kernel, framework, binding, as_of, rules)
     columns = kernel.source_columns(dataset.schema().base_schema)
 
     refs = dataset.to_arrow_refs()

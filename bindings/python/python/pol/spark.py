@@ -14,7 +14,6 @@ from functools import partial
 import pyarrow as pa
 
 from . import _parts
-from ._pol import Kernel
 
 
 def _count_rows(batches):
@@ -78,10 +77,7 @@ def run(
     from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import to_arrow_schema
 
-    if not isinstance(kernel, Kernel):
-        from . import compile
-
-        kernel = compile(kernel, framework=framework, as_of=as_of, rules=rules, binding=binding)
+    kernel = _parts.kernel_of(kernel, framework, binding, as_of, rules)
     spark = df.sparkSession
     arrow_schema = to_arrow_schema(df.schema)
     columns = kernel.source_columns(arrow_schema)
