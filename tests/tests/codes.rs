@@ -81,6 +81,7 @@ fn the_runtime_ledger_codes_are_registered() {
         (pol_runtime::CODE_OUT_OF_DOMAIN, &codes::OUT_OF_DOMAIN),
         (pol_runtime::CODE_BAD_VALUE, &codes::BAD_VALUE),
         (pol_runtime::CODE_UNWRITABLE, &codes::UNWRITABLE),
+        (pol_runtime::CODE_DUPLICATE_KEY, &codes::DUPLICATE_KEY),
     ];
     for (code, registered) in runtime {
         assert_eq!(code, registered.code);

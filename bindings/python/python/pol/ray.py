@@ -48,8 +48,8 @@ def _totals(sums, table):
         "ledger": [str(pc.sum(pc.not_equal(table["pol_status"], "ok").cast(pa.int64())).as_py() or 0)],
     }
     for name in sums:
-        value = pc.sum(table[name]).as_py()
-        row[name] = [str(0 if value is None else int(value))]
+        # One cell per batch: added as Python integers, which cannot overflow.
+        row[name] = [str(sum(int(v) for v in table[name].drop_null().to_pylist()))]
     return pa.table(row)
 
 

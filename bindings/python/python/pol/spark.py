@@ -147,8 +147,15 @@ def _run(spark, kernel, source, key_source, max_errors, warn_aggregates, check, 
         F.count(F.lit(1)).alias("rows"),
         F.sum((F.col("pol_status") != F.lit("ok")).cast("long")).alias("ledger"),
         *[F.sum(F.col(s)).alias(s) for s in sums],
+        *[F.count(F.col(s)).alias(s + "_cells") for s in sums],
     ).collect()[0]
     rows_in, rows_in_ledger = totals["rows"], totals["ledger"] or 0
+    for s in sums:
+        # Spark's sum is null for no cells, and (ANSI mode off) for a sum beyond 38 digits.
+        if totals[s] is None and totals[s + "_cells"] > 0:
+            from .errors import PolError
+
+            raise PolError(f"the aggregate sums ({s}) exceed 38 digits: the requirement cannot be decided")
 
     width = kernel.output_width
     output = result.where(F.col("pol_status") == F.lit("ok")).select(*[F.col(_quoted(f.name)) for f in schema][:width])
