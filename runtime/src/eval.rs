@@ -17,8 +17,8 @@ use crate::binding::Binding;
 use crate::error::RuntimeError;
 use crate::keys::{CODE_DUPLICATE_KEY, DuplicateRows, RepeatedKeys};
 use crate::ledger::RowError;
-use crate::read::BoundInput;
-use crate::schema::{ColumnFrom, OutputColumn, Source, bind_inputs, output_columns, output_schema, output_type};
+use crate::read::{BoundInput, bound_in_batch, kept_columns};
+use crate::schema::{ColumnFrom, OutputColumn, bind_inputs, output_columns, output_schema, output_type};
 use crate::validate::{InputFault, convert_batch_into};
 use crate::write::{build_array, build_array_from, representable};
 
@@ -70,6 +70,12 @@ fn schema_with_kept<'a>(columns: &[OutputColumn], kept: impl Iterator<Item = &'a
     let mut fields: Vec<Field> = base.fields().iter().map(|f| f.as_ref().clone()).collect();
     fields.extend(kept.map(|name| Field::new(name.clone(), DataType::Utf8, true)));
     Arc::new(Schema::new(fields))
+}
+
+/// A kept source column (`batch`'s column `index`, named `name`) as text.
+fn kept_text(batch: &RecordBatch, index: usize, name: &str) -> Result<ArrayRef, RuntimeError> {
+    arrow::compute::cast(batch.column(index), &DataType::Utf8)
+        .map_err(|e| RuntimeError::invalid(format!("the kept column `{name}` cannot be written as text: {e}")))
 }
 
 /// Which rows hold a key another row also holds.
@@ -267,8 +273,7 @@ impl<'k> Evaluator<'k> {
         if !self.kept.is_empty() {
             let mask = (!ev.all_kept).then(|| arrow::array::BooleanArray::from(ev.kept.clone()));
             for (index, name) in &self.kept {
-                let text = arrow::compute::cast(batch.column(*index), &DataType::Utf8)
-                    .map_err(|e| RuntimeError::invalid(format!("the kept column `{name}` cannot be written as text: {e}")))?;
+                let text = kept_text(batch, *index, name)?;
                 let array = match &mask {
                     None => text,
                     Some(mask) => arrow::compute::filter(&text, mask).map_err(|e| RuntimeError::invalid(format!("internal error: {e}")))?,
@@ -341,10 +346,8 @@ pub fn eval_part(
     }
     let sig = kernel.signature();
     let bindings = bind_inputs(Path::new(BATCH), batch.schema_ref(), &sig.inputs, binding, false)?;
-    let bound: Vec<BoundInput> = bindings.into_iter().map(|b| BoundInput { column: b.file_index, source: b.source }).collect();
-    let keep = binding.map_or(&[][..], |b| b.keep.as_slice());
-    let kept_bound = bound.iter().filter(|b| matches!(b.source, Source::Keep));
-    let kept = keep.iter().zip(kept_bound).filter_map(|(name, b)| Some((b.column?, name.clone()))).collect();
+    let bound = bound_in_batch(bindings);
+    let kept = kept_columns(&bound, binding);
     let evaluator = Evaluator::new(kernel, bound, Repeats::Keys(repeated), kept)?;
     evaluator.part_batch(batch, rows)
 }
@@ -399,9 +402,7 @@ impl Evaluator<'_> {
             arrays.push(with_nulls(array)?);
         }
         for (index, name) in &self.kept {
-            let text = arrow::compute::cast(batch.column(*index), &DataType::Utf8)
-                .map_err(|e| RuntimeError::invalid(format!("the kept column `{name}` cannot be written as text: {e}")))?;
-            arrays.push(with_nulls(text)?);
+            arrays.push(with_nulls(kept_text(batch, *index, name)?)?);
         }
         let fields: Vec<Field> = self.schema.fields().iter().map(|f| f.as_ref().clone().with_nullable(true)).collect();
         let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));

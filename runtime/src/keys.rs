@@ -332,8 +332,7 @@ pub fn batch_keys(
     let keys: Vec<ColumnSpec> = inputs.iter().filter(|s| s.is_id).cloned().collect();
     let key_binding = key_binding(binding, &keys);
     let bound = crate::schema::bind_inputs(Path::new("<record batch>"), batch.schema_ref(), &keys, key_binding.as_ref(), false)?;
-    let bound: Vec<crate::read::BoundInput> =
-        bound.into_iter().map(|b| crate::read::BoundInput { column: b.file_index, source: b.source }).collect();
+    let bound = crate::read::bound_in_batch(bound);
     let converted = convert_batch(batch, &keys, &bound);
     let readable = (0..batch.num_rows()).map(|i| !converted.faults.contains_key(&i)).collect();
     Ok(BatchKeys { columns: converted.columns, readable })

@@ -47,10 +47,22 @@ pub(crate) struct InputReader {
 impl InputReader {
     /// The kept columns: their index in each batch and their name, in the binding's order.
     pub fn kept(&self, binding: Option<&Binding>) -> Vec<(usize, String)> {
-        let keep = binding.map_or(&[][..], |b| b.keep.as_slice());
-        let bound = self.bound.iter().filter(|b| matches!(b.source, Source::Keep));
-        keep.iter().zip(bound).filter_map(|(name, b)| Some((b.column?, name.clone()))).collect()
+        kept_columns(&self.bound, binding)
     }
+}
+
+/// The kept columns among `bound` (inputs, then one [`Source::Keep`] per kept column): their
+/// index in each batch and their name, in the binding's order.
+pub(crate) fn kept_columns(bound: &[BoundInput], binding: Option<&Binding>) -> Vec<(usize, String)> {
+    let keep = binding.map_or(&[][..], |b| b.keep.as_slice());
+    let bound = bound.iter().filter(|b| matches!(b.source, Source::Keep));
+    keep.iter().zip(bound).filter_map(|(name, b)| Some((b.column?, name.clone()))).collect()
+}
+
+/// Bindings to the columns of an in-memory batch, whose columns are the schema's: each input
+/// is read from the column it was bound to.
+pub(crate) fn bound_in_batch(bindings: Vec<InputBinding>) -> Vec<BoundInput> {
+    bindings.into_iter().map(|b| BoundInput { column: b.file_index, source: b.source }).collect()
 }
 
 impl InputReader {
