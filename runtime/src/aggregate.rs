@@ -68,6 +68,21 @@ pub struct AggregateResult {
     pub lhs_factor: String,
     pub rhs_factor: String,
     pub holds: bool,
+    /// The same figures as integers, for tools that compute with them (a report's margin).
+    #[serde(skip)]
+    pub exact: ExactSides,
+}
+
+/// An aggregate requirement's sums and factors, exact: `lhs_num/lhs_den × lhs_sum / 10^lhs_scale`
+/// against the same of the right side.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExactSides {
+    pub lhs_sum: i128,
+    pub rhs_sum: i128,
+    pub lhs_scale: u32,
+    pub rhs_scale: u32,
+    pub lhs_factor: (i128, i128),
+    pub rhs_factor: (i128, i128),
 }
 
 fn column_scale(sig: &KernelSignature, r: ColumnRef) -> u32 {
@@ -149,6 +164,14 @@ fn evaluate_one(sig: &KernelSignature, agg: &AggregateSpec, s: SideSums) -> Resu
         lhs_factor: format!("{}/{}", agg.lhs.factor_num, agg.lhs.factor_den),
         rhs_factor: format!("{}/{}", agg.rhs.factor_num, agg.rhs.factor_den),
         holds,
+        exact: ExactSides {
+            lhs_sum: s.lhs,
+            rhs_sum: s.rhs,
+            lhs_scale: ls,
+            rhs_scale: rs,
+            lhs_factor: (agg.lhs.factor_num, agg.lhs.factor_den),
+            rhs_factor: (agg.rhs.factor_num, agg.rhs.factor_den),
+        },
     })
 }
 

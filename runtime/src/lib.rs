@@ -11,6 +11,8 @@
 //! - [`eval_part`], [`batch_keys`], [`RepeatedKeys`], [`check_aggregates`]: a run over a
 //!   population split into parts that other engines (Spark, Ray) evaluate on their workers,
 //!   with the same output, ledger and aggregate verdict as [`run`] over the whole.
+//! - [`Comparison`]: two kernels over the same records in one pass, their results side by side
+//!   with the exact change (what `pol diff` runs); [`ColumnKernel`] for a base read from a column.
 //! - [`generate`]: a deterministic synthetic population for a list of input columns, uniform
 //!   over the declared domains or, with [`generate_with_profile`], following a [`Profile`].
 //! - [`read_columns`], [`measure_io_floor`]: measurements for `pol bench`.
@@ -97,6 +99,7 @@ mod background;
 mod bench;
 mod binding;
 mod commit;
+mod compare;
 mod decode;
 mod error;
 mod eval;
@@ -116,10 +119,11 @@ mod validate;
 mod value;
 mod write;
 
-pub use aggregate::{AggregateResult, SideSums};
+pub use aggregate::{AggregateResult, ExactSides, SideSums};
 pub use bench::{ColumnsInMemory, IoFloor, measure_io_floor, read_columns};
 pub use binding::{Binding, DateFormat, Encoding, FieldBinding, FieldRules, SourceOptions};
 pub use commit::{MANIFEST_FORMAT, Manifest, ManifestFile, Verification, manifest_path_for, verify};
+pub use compare::{BASE_PREFIX, CHANGE_PREFIX, ColumnKernel, Comparison, DRAFT_PREFIX};
 pub use decode::detect_encoding;
 pub use error::{RuntimeError, SchemaProblem};
 pub use eval::{

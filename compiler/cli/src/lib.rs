@@ -24,6 +24,7 @@ macro_rules! out {
 }
 
 pub mod bind;
+pub mod diff;
 pub mod load;
 pub mod records;
 pub mod run;
@@ -110,6 +111,11 @@ enum Command {
     Bench(run::BenchArgs),
     /// Check a run's files against its manifest (sizes, SHA-256, row counts).
     Verify(run::VerifyArgs),
+    /// The impact of a draft against a base (another scheme, another date, or a column of last
+    /// year's amounts) over a population, in one pass: an HTML report with its tables as CSV and xlsx.
+    Diff(diff::DiffArgs),
+    /// One scheme over a population: the same report as `pol diff` without the comparison.
+    Report(diff::ReportArgs),
     /// Bindings of a province's own export to a record: `pol bind init`, `pol bind check`.
     Bind {
         #[command(subcommand)]
@@ -164,6 +170,8 @@ where
         Command::Gen(a) => run::generate(&a),
         Command::Bench(a) => run::bench(&a),
         Command::Verify(a) => run::verify(&a),
+        Command::Diff(a) => diff::diff(&a),
+        Command::Report(a) => diff::report(&a),
         Command::Bind { command } => bind::bind(&command),
     });
     match result {

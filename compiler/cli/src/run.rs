@@ -86,11 +86,11 @@ pub struct VerifyArgs {
 }
 
 /// Exit code of a run stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report it).
-const EXIT_INTERRUPTED: u8 = 130;
+pub(crate) const EXIT_INTERRUPTED: u8 = 130;
 
 /// SIGINT and SIGTERM set the returned flag, which the run polls; it then removes its temporary
 /// files and fails. A second signal ends the process at once.
-fn cancel_on_signals() -> Result<std::sync::Arc<std::sync::atomic::AtomicBool>, UsageError> {
+pub(crate) fn cancel_on_signals() -> Result<std::sync::Arc<std::sync::atomic::AtomicBool>, UsageError> {
     use signal_hook::consts::{SIGINT, SIGTERM};
     let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     for signal in [SIGINT, SIGTERM] {
@@ -145,7 +145,7 @@ pub struct BenchArgs {
     formats: bool,
 }
 
-fn kernel(engine: Engine, program: pol_core::ir::Program) -> Result<Box<dyn Kernel>, UsageError> {
+pub(crate) fn kernel(engine: Engine, program: pol_core::ir::Program) -> Result<Box<dyn Kernel>, UsageError> {
     Ok(match engine {
         Engine::Interp => Box::new(InterpKernel::new(program)),
         Engine::Jit => Box::new(JitKernel::compile(&program).map_err(|e| UsageError(format!("JIT compilation failed: {e}")))?),
