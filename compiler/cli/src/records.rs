@@ -219,8 +219,12 @@ pub fn eval(a: &EvalArgs, trace: bool) -> Result<ExitCode, UsageError> {
 fn read_record(program: &Program, obj: &serde_json::Map<String, serde_json::Value>) -> Result<Vec<i64>, UsageError> {
     let mut cells = Vec::new();
     let mut problems = Vec::new();
-    for input in &program.inputs {
+    let read = program.inputs_read();
+    for (k, input) in program.inputs.iter().enumerate() {
         match obj.get(&input.name) {
+            // A field the rule never reads may be left out, as a run's input may lack its
+            // column; the cell is a placeholder no evaluation looks at.
+            None if !read[k] && !input.is_id => cells.push(input.domain.map_or(0, |(lo, _)| lo)),
             None => problems.push(format!("missing field `{}`", input.name)),
             Some(v) => match parse_cell(v, &input.ty) {
                 Ok(c) => {
