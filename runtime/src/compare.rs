@@ -282,3 +282,130 @@ impl Kernel for ColumnKernel {
         "column"
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pol_kernel::AggregateCmp;
+
+    /// `out = k × x` over input `x` (domain `domain`), faulting with status 7 where `x == fault_at`.
+    struct Times {
+        sig: KernelSignature,
+        k: i64,
+        fault_at: i64,
+    }
+
+    fn times(name: &str, k: i64, fault_at: i64, domain: (i64, i64)) -> Times {
+        let x = ColumnSpec { name: "x".into(), ty: ColumnType::Money, domain: Some(domain), is_id: false, read: true };
+        let id = ColumnSpec { name: "id".into(), ty: ColumnType::Int, domain: None, is_id: true, read: true };
+        let unread = ColumnSpec { name: "note".into(), ty: ColumnType::Int, domain: None, is_id: false, read: false };
+        let out = ColumnSpec { name: "out".into(), ty: ColumnType::Money, domain: None, is_id: false, read: true };
+        let agg = AggregateSpec {
+            slot: "out".into(),
+            text: "sum(result) <= sum(x)".into(),
+            origin: "f.pol:1".into(),
+            cite: None,
+            lhs: AggregateTerm { column: ColumnRef::Output(0), factor_num: 1, factor_den: 1 },
+            cmp: AggregateCmp::Le,
+            rhs: AggregateTerm { column: ColumnRef::Input(1), factor_num: 1, factor_den: 1 },
+        };
+        Times {
+            sig: KernelSignature { program: name.into(), inputs: vec![id, x, unread], outputs: vec![out], aggregates: vec![agg] },
+            k,
+            fault_at,
+        }
+    }
+
+    impl Kernel for Times {
+        fn signature(&self) -> &KernelSignature {
+            &self.sig
+        }
+        fn eval_batch(&self, inputs: &[&[i64]], outputs: &mut [&mut [i64]], status: &mut [RowStatus]) {
+            for r in 0..status.len() {
+                let x = inputs[1][r];
+                status[r] = if x == self.fault_at { 7 } else { 0 };
+                outputs[0][r] = x.saturating_mul(self.k);
+            }
+        }
+        fn describe_error(&self, status: RowStatus) -> RowErrorInfo {
+            RowErrorInfo { code: "R0002", rule: "out".into(), message: format!("fault {status} of {}", self.sig.program) }
+        }
+        fn engine(&self) -> &'static str {
+            "test"
+        }
+    }
+
+    fn names(sig: &[ColumnSpec]) -> Vec<&str> {
+        sig.iter().map(|s| s.name.as_str()).collect()
+    }
+
+    #[test]
+    fn both_results_side_by_side_with_the_exact_change() {
+        let (base, draft) = (times("base", 2, -1, (0, 100)), times("draft", 3, -1, (10, 200)));
+        let c = Comparison::new("cmp", Some(&base), &draft, &["note".to_string()]).expect("comparison");
+        let sig = c.signature();
+        assert_eq!(names(&sig.inputs), ["id", "x", "note"]);
+        // A record both can evaluate lies in both domains.
+        assert_eq!(sig.inputs[1].domain, Some((10, 100)));
+        assert!(sig.inputs[2].read, "a field asked for is read");
+        assert_eq!(names(&sig.outputs), ["x", "note", "base_out", "draft_out", "change_out"]);
+        // Aggregates point at the comparison's own columns: the base's output is output 2, the
+        // draft's output 3, and both right sides input 1.
+        assert_eq!(sig.aggregates.len(), 2);
+        assert_eq!((sig.aggregates[0].slot.as_str(), sig.aggregates[0].lhs.column), ("base · out", ColumnRef::Output(2)));
+        assert_eq!((sig.aggregates[1].slot.as_str(), sig.aggregates[1].lhs.column), ("draft · out", ColumnRef::Output(3)));
+        assert_eq!(sig.aggregates[1].rhs.column, ColumnRef::Input(1));
+
+        let (ids, xs, notes) = (vec![1, 2], vec![10, 50], vec![0, 4]);
+        let mut outs = vec![vec![0i64; 2]; 5];
+        let mut status = vec![0; 2];
+        let mut views: Vec<&mut [i64]> = outs.iter_mut().map(Vec::as_mut_slice).collect();
+        c.eval_batch(&[&ids, &xs, &notes], &mut views, &mut status);
+        assert_eq!(status, [0, 0]);
+        assert_eq!(outs, [vec![10, 50], vec![0, 4], vec![20, 100], vec![30, 150], vec![10, 50]]);
+    }
+
+    #[test]
+    fn a_fault_on_either_side_names_its_side_and_an_overflowing_change_is_a_fault() {
+        let (base, draft) = (times("base", 1, 20, (i64::MIN, i64::MAX)), times("draft", -1, 30, (i64::MIN, i64::MAX)));
+        let c = Comparison::new("cmp", Some(&base), &draft, &[]).expect("comparison");
+        let xs = vec![20, 30, 40, i64::MIN + 1];
+        let ids = vec![0; 4];
+        let notes = vec![0; 4];
+        let mut outs = vec![vec![0i64; 4]; c.signature().outputs.len()];
+        let mut status = vec![0; 4];
+        let mut views: Vec<&mut [i64]> = outs.iter_mut().map(Vec::as_mut_slice).collect();
+        c.eval_batch(&[&ids, &xs, &notes], &mut views, &mut status);
+        assert_eq!(status[2], ROW_OK);
+        let base_fault = c.describe_error(status[0]);
+        assert_eq!((base_fault.code, base_fault.message.as_str()), ("R0002", "in the base (base): fault 7 of base"));
+        let draft_fault = c.describe_error(status[1]);
+        assert_eq!(draft_fault.message, "in the draft (draft): fault 7 of draft");
+        // (−(MIN+1)) − (MIN+1) does not fit in 64 bits.
+        assert_eq!(c.describe_error(status[3]).code, "R0001");
+    }
+
+    #[test]
+    fn mismatched_reads_are_refused_and_a_lone_scheme_keeps_its_names() {
+        let base = times("base", 1, -1, (0, 10));
+        let mut draft = times("draft", 1, -1, (0, 10));
+        draft.sig.inputs[1].ty = ColumnType::Int;
+        let e = Comparison::new("cmp", Some(&base), &draft, &[]).err().expect("different types");
+        assert!(e.to_string().contains("read the column `x` as different types"), "{e}");
+        let far = times("far", 1, -1, (20, 30));
+        let e = Comparison::new("cmp", Some(&base), &far, &[]).err().expect("disjoint domains");
+        assert!(e.to_string().contains("do not overlap"), "{e}");
+        let alone = Comparison::new("one", None, &base, &[]).expect("one scheme");
+        assert_eq!(names(&alone.signature().outputs), ["x", "out"]);
+        assert_eq!(alone.signature().aggregates[0].lhs.column, ColumnRef::Output(1));
+    }
+
+    #[test]
+    fn a_column_kernel_passes_its_column_through() {
+        let k = ColumnKernel::new("last", "last_year", ColumnType::Money, "out");
+        let mut out = vec![0i64; 3];
+        let mut status = vec![9; 3];
+        k.eval_batch(&[&[5, -5, 0]], &mut [out.as_mut_slice()], &mut status);
+        assert_eq!((out, status), (vec![5, -5, 0], vec![0, 0, 0]));
+    }
+}

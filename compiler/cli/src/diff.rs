@@ -148,6 +148,20 @@ fn defaults(kernel: &dyn Kernel) -> (Option<String>, Option<String>) {
     (amount, level)
 }
 
+/// Parses the arguments of `pol diff` (as after `pol diff`), for `pol bench --diff`.
+pub fn parse_diff_args(args: &[String]) -> Result<DiffArgs, String> {
+    #[derive(clap::Parser)]
+    #[command(name = "pol diff")]
+    struct Line {
+        #[command(flatten)]
+        args: DiffArgs,
+    }
+    use clap::Parser as _;
+    Line::try_parse_from(std::iter::once("pol diff".to_string()).chain(args.iter().cloned()))
+        .map(|l| l.args)
+        .map_err(|e| e.render().to_string())
+}
+
 pub fn diff(a: &DiffArgs) -> Result<ExitCode, UsageError> {
     let start = Instant::now();
     let c = &a.common;

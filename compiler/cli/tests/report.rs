@@ -198,7 +198,9 @@ fn every_figure_of_a_diff_agrees_with_the_per_record_results_recomputed_in_fen()
 
     // Totals.
     let totals: BTreeMap<String, String> = t("totals").into_iter().map(|row| (row[0].clone(), row[1].clone())).collect();
-    let get = |en: &str| totals.iter().find(|(k, _)| k.ends_with(&format!("/ {en}"))).map(|(_, v)| v.clone()).unwrap_or_else(|| panic!("no total {en}"));
+    let get = |en: &str| {
+        totals.iter().find(|(k, _)| k.ends_with(&format!("/ {en}"))).map(|(_, v)| v.clone()).unwrap_or_else(|| panic!("no total {en}"))
+    };
     assert_eq!(get("records compared"), r.n.to_string());
     assert_eq!(get("total of monthly_pension (yuan)"), yuan(sl));
     assert_eq!(get("base: total pension_adjustment per month (yuan)"), yuan(sb));
@@ -315,14 +317,17 @@ fn every_figure_of_a_diff_agrees_with_the_per_record_results_recomputed_in_fen()
 
     // The page shows every table with the same cells (thousands separators aside).
     let html = std::fs::read_to_string(dir.path().join("report.html")).expect("page");
-    for id in ["totals", "aggregates", "deciles", "group-hardship_class", "group-sex", "buckets", "buckets-deciles", "largest", "principles"] {
+    for id in
+        ["totals", "aggregates", "deciles", "group-hardship_class", "group-sex", "buckets", "buckets-deciles", "largest", "principles"]
+    {
         assert_eq!(html_table(&html, id), t(id), "table {id} on the page and in its CSV");
     }
     // No request can leave the page: a policy forbids it and nothing names another host.
     assert!(html.contains("default-src 'none'"));
     assert!(!html.contains("<script") && !html.contains("<link") && !html.contains("src=\""));
     // The run behind it accounts for every row.
-    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.summary.json")).expect("summary")).expect("json");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.summary.json")).expect("summary")).expect("json");
     assert_eq!(summary["rows_in"], 30_000);
     assert_eq!(summary["rows_out"], 30_000);
     let verify = pol(&["verify", &dir.path().join("deltas.parquet").display().to_string()]);
@@ -373,15 +378,18 @@ fn one_scheme_at_two_dates_against_a_column_and_alone() {
     assert!(o.status.success(), "{}", text(&o));
     let pop = read_parquet(Path::new(&input));
     let run = read_parquet(Path::new(&run_out));
-    let adj = run.column_by_name("pension_adjustment").expect("adjustment").as_any().downcast_ref::<Decimal128Array>().expect("decimal").clone();
-    let last: Decimal128Array = adj.iter().map(|v| v.map(|v| v - 500)).collect::<Decimal128Array>().with_precision_and_scale(18, 2).expect("type");
+    let adj =
+        run.column_by_name("pension_adjustment").expect("adjustment").as_any().downcast_ref::<Decimal128Array>().expect("decimal").clone();
+    let last: Decimal128Array =
+        adj.iter().map(|v| v.map(|v| v - 500)).collect::<Decimal128Array>().with_precision_and_scale(18, 2).expect("type");
     let mut columns = pop.columns().to_vec();
     columns.push(std::sync::Arc::new(last));
     let mut fields: Vec<arrow::datatypes::Field> = pop.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
     fields.push(arrow::datatypes::Field::new("last_year", arrow::datatypes::DataType::Decimal128(18, 2), true));
     let with_last = RecordBatch::try_new(std::sync::Arc::new(arrow::datatypes::Schema::new(fields)), columns).expect("batch");
     let with_path = dir.path().join("with_last.parquet");
-    let mut w = parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&with_path).expect("file"), with_last.schema(), None).expect("writer");
+    let mut w =
+        parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&with_path).expect("file"), with_last.schema(), None).expect("writer");
     w.write(&with_last).expect("write");
     w.close().expect("close");
     let report = dir.path().join("column.html").display().to_string();

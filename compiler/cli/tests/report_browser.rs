@@ -14,7 +14,11 @@ const DRAFT_B: &str = "policies/provinces/guangdong/drafts/pension_adjustment_20
 
 fn chromium() -> PathBuf {
     let path = std::env::var_os("POL_CHROMIUM").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    assert!(path.exists(), "no browser at {}: install Debian's chromium and fonts-noto-cjk (.ci/run does), or set POL_CHROMIUM", path.display());
+    assert!(
+        path.exists(),
+        "no browser at {}: install Debian's chromium and fonts-noto-cjk (.ci/run does), or set POL_CHROMIUM",
+        path.display()
+    );
     path
 }
 
@@ -141,6 +145,9 @@ fn the_report_renders_offline_in_chromium_with_its_charts_and_chinese_text() {
     let verdict = &probe["verdict"];
     assert_eq!(verdict["broken"], true, "{verdict}");
     assert!(verdict["text"].as_str().unwrap_or("").contains("草案不符合总体要求"), "{verdict}");
-    assert!(verdict["bottom"].as_f64().unwrap_or(f64::MAX) <= verdict["viewport"].as_f64().unwrap_or(0.0), "the verdict is below the first screen: {verdict}");
+    assert!(
+        verdict["bottom"].as_f64().unwrap_or(f64::MAX) <= verdict["viewport"].as_f64().unwrap_or(0.0),
+        "the verdict is below the first screen: {verdict}"
+    );
     assert_eq!(probe["resources"].as_array().map(Vec::len), Some(0), "the page loaded resources: {}", probe["resources"]);
 }

@@ -836,9 +836,14 @@ fn largest(data: &Data, setup: &Setup, level: &[i64], base: &[i64], draft: &[i64
     let compare = data.base.is_some();
     let value = |i: usize| if compare { i128::from(draft[i]) - i128::from(base[i]) } else { i128::from(draft[i]) };
     let mut order: Vec<usize> = (0..data.rows()).collect();
-    // Largest |change| first (largest amount for one scheme), ties by record order.
-    order.sort_by_key(|&i| (std::cmp::Reverse(value(i).abs()), i));
-    order.truncate(setup.largest);
+    // Largest |change| first (largest amount for one scheme), ties by record order: the first
+    // `largest` found by selection, then sorted.
+    let key = |&i: &usize| (std::cmp::Reverse(value(i).abs()), i);
+    if setup.largest < order.len() {
+        order.select_nth_unstable_by_key(setup.largest, key);
+        order.truncate(setup.largest);
+    }
+    order.sort_by_key(key);
     let mut columns = vec![Title::new("序", "rank")];
     columns.extend(data.keys.iter().map(|k| Title::new(k.title.clone().unwrap_or_else(|| k.name.clone()), k.name.clone())));
     columns.push(Title::new("调整前水平（元）", "level (yuan)"));
