@@ -155,6 +155,26 @@ fn the_readme_main_job_works_into_a_missing_folder_and_its_aggregate_holds() {
         }
     }
     assert!(out.join("adjusted.parquet").is_file());
+    let page = std::fs::read_to_string(out.join("report.html")).expect("the main job ends with a report");
+    assert!(page.contains("verdict ok") && page.contains("符合总体要求"), "the report says the aggregate holds");
+
+    // The README's `pol diff` over the main job's population: draft B breaks the ratio.
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README");
+    let section = readme.split("## Before a notice is published").nth(1).expect("README shows pol diff");
+    let line = section.lines().find(|l| l.starts_with("cargo run")).expect("the diff command");
+    let mut args: Vec<String> =
+        line.strip_prefix("cargo run --release -p pol-cli --").expect("runs pol").split_whitespace().map(str::to_string).collect();
+    for a in &mut args {
+        if let Some(rest) = a.strip_prefix("out/") {
+            *a = out.join(rest).display().to_string();
+        }
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = pol(&args);
+    assert_eq!(o.status.code(), Some(1), "{args:?}: {}{}", stdout(&o), String::from_utf8_lossy(&o.stderr));
+    let page = std::fs::read_to_string(out.join("diff/report.html")).expect("the diff report");
+    assert!(page.contains("草案不符合总体要求"), "the draft's broken ratio is on the page");
+    assert!(out.join("diff/deltas.parquet").is_file() && out.join("diff/report.deciles.csv").is_file());
 }
 
 #[test]
