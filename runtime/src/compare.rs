@@ -25,6 +25,9 @@ pub const CHANGE_PREFIX: &str = "change_";
 const DRAFT_BIT: RowStatus = 1 << 31;
 /// The status of a row whose change does not fit in 64 bits.
 const CHANGE_OVERFLOW: RowStatus = DRAFT_BIT;
+/// The status of a row for which a kernel returned a status beyond the range it numbers its
+/// faults in (which the engines never do): an internal error, in the ledger.
+const OUT_OF_RANGE: RowStatus = RowStatus::MAX;
 
 /// Where an output of the comparison comes from.
 #[derive(Clone, Copy, Debug)]
@@ -198,8 +201,9 @@ impl Kernel for Comparison<'_> {
             let (b, d) = (base_status[r], draft_status[r]);
             // Both kernels number their faults from 1 in a few bits (site × 4 + kind); a status
             // that would not fit beside the draft bit cannot come from them.
-            assert!(b < DRAFT_BIT && d < DRAFT_BIT - 1, "internal error: a kernel returned the status {b} or {d}, beyond its range");
-            status[r] = if b != ROW_OK {
+            status[r] = if b >= DRAFT_BIT || d >= DRAFT_BIT - 1 {
+                OUT_OF_RANGE
+            } else if b != ROW_OK {
                 b
             } else if d != ROW_OK {
                 d | DRAFT_BIT
@@ -227,6 +231,13 @@ impl Kernel for Comparison<'_> {
 
     fn describe_error(&self, status: RowStatus) -> RowErrorInfo {
         let (side, kernel, status) = match status {
+            OUT_OF_RANGE => {
+                return RowErrorInfo {
+                    code: "E9001",
+                    rule: self.sig.program.clone(),
+                    message: "internal error: a kernel returned a status beyond the range of its faults".into(),
+                };
+            }
             CHANGE_OVERFLOW => {
                 return RowErrorInfo {
                     code: "R0001",
@@ -238,6 +249,7 @@ impl Kernel for Comparison<'_> {
             s => ("base", self.base.unwrap_or(self.draft), s),
         };
         let info = kernel.describe_error(status);
+        let side = if self.base.is_none() { "scheme" } else { side };
         RowErrorInfo { message: format!("in the {side} ({}): {}", kernel.signature().program, info.message), ..info }
     }
 

@@ -96,7 +96,7 @@ struct Compiled {
     kernel: Box<dyn Kernel>,
     side: Side,
     loaded: Option<crate::load::Loaded>,
-    /// The day the parameters were resolved for.
+    /// The day the parameters were resolved for (a scheme's; a column has none).
     as_of: Option<i64>,
 }
 
@@ -120,6 +120,7 @@ fn compile_side(path: &Path, as_of: Option<&str>, common: &CommonArgs, role: Tit
         sha256: loaded.sources.last().map(|s| content_hash(&s.text)),
         as_of: Some(day),
         trace: Some(trace),
+        fields: program.inputs.iter().map(|i| i.name.clone()).collect(),
     };
     let as_of = Some(program.as_of);
     Ok(Ok(Compiled { kernel: kernel(common.engine, program)?, side, loaded: Some(loaded), as_of }))
@@ -187,6 +188,7 @@ pub fn diff(a: &DiffArgs) -> Result<ExitCode, UsageError> {
                 sha256: None,
                 as_of: None,
                 trace: None,
+                fields: Vec::new(),
             };
             let kernel: Box<dyn Kernel> = Box::new(pol_runtime::ColumnKernel::new(column, column, ColumnType::Money, &amount));
             Compiled { kernel, side, loaded: None, as_of: None }
@@ -263,6 +265,23 @@ fn present_fields(
     Ok(also)
 }
 
+/// Refuses a report whose files would overwrite the input, the rows file or the binding.
+fn refuse_clashes(c: &CommonArgs) -> Result<(), UsageError> {
+    let run_files = [sibling(&c.report, ".errors.csv"), sibling(&c.report, ".summary.json")];
+    let same = |a: &Path, b: &Path| a == b || std::fs::canonicalize(a).ok().is_some_and(|x| std::fs::canonicalize(b).ok() == Some(x));
+    for (what, path) in [("input", Some(&c.input)), ("rows file", c.rows.as_ref()), ("binding", c.binding.as_ref())] {
+        let Some(path) = path else { continue };
+        if pol_report::owns(&c.report, path) || run_files.iter().any(|f| same(f, path)) {
+            return Err(UsageError(format!(
+                "the {what} `{}` is one of the files the report `{}` writes; name the report otherwise",
+                path.display(),
+                c.report.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn sibling(report: &Path, suffix: &str) -> PathBuf {
     let stem = report.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
     report.with_file_name(format!("{stem}{suffix}"))
@@ -285,6 +304,7 @@ fn make(
     {
         return Err(UsageError(format!("the rows file `{}` must be a .parquet file", rows.display())));
     }
+    refuse_clashes(c)?;
     let name = match &base {
         Some(b) => format!("{} vs {}", draft.side.name, b.side.name),
         None => draft.side.name.clone(),
@@ -299,15 +319,16 @@ fn make(
     let also = present_fields(&c.input, binding.as_ref(), &[base.as_ref().map(|b| b.kernel.as_ref()), Some(draft.kernel.as_ref())])?;
     let comparison = pol_runtime::Comparison::new(&name, base.as_ref().map(|b| b.kernel.as_ref()), draft.kernel.as_ref(), &also)
         .map_err(|e| UsageError(e.to_string()))?;
+    if let Some(parent) = c.report.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| UsageError(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    pol_report::remove_previous(&c.report).map_err(UsageError)?;
     let scratch = tempfile::Builder::new()
         .prefix(".pol-report-")
         .tempdir_in(c.report.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")))
         .or_else(|_| tempfile::tempdir())
         .map_err(|e| UsageError(format!("cannot make a scratch folder: {e}")))?;
     let rows_path = c.rows.clone().unwrap_or_else(|| scratch.path().join("rows.parquet"));
-    if let Some(parent) = c.report.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| UsageError(format!("cannot create {}: {e}", parent.display())))?;
-    }
     let opts = pol_runtime::RunOptions {
         input: c.input.clone(),
         output: rows_path.clone(),
@@ -367,6 +388,13 @@ fn make(
             summary.rows_out
         )));
     }
+    if read.columns.len() != specs.len() || read.columns.iter().any(|col| col.len() as u64 != read.rows) {
+        return Err(UsageError(format!(
+            "internal error: the rows file {} did not read back as {} columns",
+            rows_path.display(),
+            specs.len()
+        )));
+    }
     let mut columns = read.columns.into_iter();
     let module = draft.loaded.as_ref().map(|l| &l.module);
     let title_of = |name: &str| {
@@ -377,12 +405,12 @@ fn make(
         title: title_of(&s.name),
         ty: s.ty.clone(),
         domain: s.domain,
-        cells: columns.next().unwrap_or_default(),
+        cells: columns.next().unwrap_or_else(|| unreachable!("the columns were counted")),
     };
     let data_keys: Vec<Field> = keys.iter().map(|s| field(s)).collect();
     let data_fields: Vec<Field> = fields.iter().map(|s| field(s)).collect();
-    let base_cells = base_col.as_ref().map(|_| columns.next().unwrap_or_default());
-    let draft_cells = columns.next().unwrap_or_default();
+    let base_cells = base_col.as_ref().and_then(|_| columns.next());
+    let Some(draft_cells) = columns.next() else { unreachable!("the columns were counted") };
     let data = Data { keys: data_keys, fields: data_fields, base: base_cells, draft: draft_cells };
 
     let rule = module.and_then(|m| m.rules.iter().find(|r| r.name == amount));
@@ -427,11 +455,10 @@ fn make(
         .collect();
     let input_text = display_path(&c.input);
     let input_hash = if std::fs::metadata(&c.input).is_ok_and(|m| m.is_file()) { file_sha256(&c.input)? } else { "—".into() };
-    let command_line: Vec<String> = std::env::args().map(|a| pol_report::shell_quote(&a)).collect();
+    let command_line: Vec<String> = std::env::args_os().map(|a| pol_report::shell_quote(&a.to_string_lossy())).collect();
     let mut provenance = vec![(Title::new("输入数据", "input"), format!("{input_text} (sha256 {input_hash})"))];
     if let Some(b) = &c.binding {
-        let text = std::fs::read_to_string(b).unwrap_or_default();
-        provenance.push((Title::new("字段映射", "binding"), format!("{} (sha256 {})", display_path(b), content_hash(&text))));
+        provenance.push((Title::new("字段映射", "binding"), format!("{} (sha256 {})", display_path(b), file_sha256(b)?)));
     }
     provenance.extend([
         (Title::new("引擎", "engine"), format!("{} ({} threads, batches of {} rows)", summary.engine, summary.threads, summary.batch_rows)),
@@ -448,7 +475,7 @@ fn make(
         amount_title: None,
         period,
         level: level.clone(),
-        age_at: draft.as_of.unwrap_or(0),
+        age_at: draft.as_of.ok_or_else(|| UsageError("internal error: the draft has no as-of date".into()))?,
         base: base_side,
         draft: draft_side,
         aggregates,

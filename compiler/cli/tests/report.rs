@@ -400,6 +400,13 @@ fn one_scheme_at_two_dates_against_a_column_and_alone() {
     assert_eq!(change[1], "20000.00", "5.00 yuan × 4000 records");
     let per_capita = totals.iter().find(|r| r[0].ends_with("change: per capita (yuan)")).expect("per capita");
     assert_eq!(per_capita[1], "5.00");
+    // The draft's trace command names only the fields its rules take, not the column compared.
+    let largest = csv(&dir.path().join("column.largest.csv"));
+    let command = largest[0].last().expect("command").clone();
+    assert!(!command.contains("last_year") && command.lines().count() == 1, "{command}");
+    let json = command.split("--record '").nth(1).expect("record").trim_end_matches('\'').replace("'\\''", "'");
+    let traced = pol(&["trace", GUANGDONG, "--rule", "pension_adjustment", "--record", &json]);
+    assert!(traced.status.success(), "{}", text(&traced));
 
     // One scheme alone: its totals are pol run's aggregate, and there is nothing to compare.
     let report = dir.path().join("alone.html").display().to_string();
@@ -431,5 +438,37 @@ fn a_diff_refuses_what_it_cannot_do_before_reading_a_record() {
         assert!(text(&o).contains(message), "{args:?}: {}", text(&o));
     }
     assert!(!dir.path().join("r.html").exists());
-    let _ = repo();
+    // A report never writes over its own input.
+    let clash = dir.path().join("r.totals.csv");
+    std::fs::copy(repo().join(&input), &clash).expect("copy");
+    let o = pol(&["diff", GUANGDONG, DRAFT_A, "--input", &clash.display().to_string(), "--report", &report]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("is one of the files the report"), "{}", text(&o));
+    assert!(clash.is_file());
+}
+
+#[test]
+fn a_new_report_leaves_no_table_of_an_earlier_one_and_a_failed_run_no_page() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let input = population(dir.path(), 2_000);
+    let report = dir.path().join("r.html").display().to_string();
+    let stale = dir.path().join("r.group-old_field.csv");
+    std::fs::write(&stale, "an earlier report's table").expect("write");
+    let o = pol(&["report", GUANGDONG, "--input", &input, "--report", &report]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!stale.exists(), "the earlier table is gone");
+    // An input that is not there is refused before anything is touched; a run that fails on
+    // a bad cell leaves no page of an earlier run beside its ledger.
+    let o = pol(&["report", GUANGDONG, "--input", &dir.path().join("missing.parquet").display().to_string(), "--report", &report]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(dir.path().join("r.html").exists(), "a usage error before the run leaves the earlier report");
+    let broken = dir.path().join("broken.csv");
+    std::fs::write(&broken, "person_id,birth_date\n1,not a date\n").expect("write");
+    let o = pol(&["report", GUANGDONG, "--input", &broken.display().to_string(), "--report", &report]);
+    assert_ne!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        !dir.path().join("r.html").exists() && !dir.path().join("r.totals.csv").exists(),
+        "no report of an earlier run stays: {}",
+        text(&o)
+    );
 }

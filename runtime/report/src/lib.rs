@@ -88,6 +88,8 @@ pub struct Side {
     /// The start of the command that explains one record's amount (`pol trace FILE --rule R`),
     /// to which `--record '…'` is added.
     pub trace: Option<String>,
+    /// The record fields that command's `--record` may name (the side's program inputs).
+    pub fields: Vec<String>,
 }
 
 /// Everything about a report but the records.
@@ -249,7 +251,7 @@ pub fn groupings(data: &Data, setup: &Setup) -> Vec<Grouping> {
                 (Title::new(format!("按{label}"), format!("by {}", f.name)), variants.clone(), f.cells.iter().map(|&v| v as u16).collect())
             }
             ColumnType::Int => match f.domain {
-                Some((lo, hi)) if hi >= lo && hi - lo < 20 => (
+                Some((lo, hi)) if hi >= lo && i128::from(hi) - i128::from(lo) < 20 => (
                     Title::new(format!("按{label}"), format!("by {}", f.name)),
                     (lo..=hi).map(|v| v.to_string()).collect(),
                     f.cells.iter().map(|&v| (v - lo) as u16).collect(),
@@ -478,8 +480,8 @@ fn aggregates(setup: &Setup) -> (Table, Vec<Headline>) {
             Title::new("左边", "left side"),
             Title::new("右边", "right side"),
             Title::new("实际比例", "actual share"),
-            Title::new("比例上限", "ceiling"),
-            Title::new("占上限", "of the ceiling"),
+            Title::new("比例限值", "limit"),
+            Title::new("占限值", "of the limit"),
             Title::new("结论", "verdict"),
             Title::new("依据", "citation"),
         ],
@@ -502,17 +504,20 @@ fn aggregates(setup: &Setup) -> (Table, Vec<Headline>) {
         if role.en == setup.draft.role.en {
             let (share, cap) = margin.unwrap_or_else(|| (a.lhs.clone(), a.rhs.clone()));
             let what = a.cite.clone().unwrap_or_else(|| a.text.clone());
+            // `<=`/`<` bound from above (a ceiling), `>=`/`>` from below (a floor).
+            let (limit_zh, limit_en, beyond_zh) =
+                if a.cmp.starts_with('<') { ("上限", "ceiling", "超过上限") } else { ("下限", "floor", "低于下限") };
             headline.push(Headline {
                 ok: a.holds,
                 text: if a.holds {
                     Title::new(
-                        format!("{}符合总体要求：{share}，上限 {cap}（{what}）", role.zh),
-                        format!("The {} keeps the aggregate requirement: {share} of a {cap} ceiling", role.en),
+                        format!("{}符合总体要求：{share}，{limit_zh} {cap}（{what}）", role.zh),
+                        format!("The {} keeps the aggregate requirement: {share} against a {limit_en} of {cap}", role.en),
                     )
                 } else {
                     Title::new(
-                        format!("{}不符合总体要求：{share}，超过上限 {cap}（{what}）", role.zh),
-                        format!("The {} BREAKS the aggregate requirement: {share} against a ceiling of {cap}", role.en),
+                        format!("{}不符合总体要求：{share}，{beyond_zh} {cap}（{what}）", role.zh),
+                        format!("The {} BREAKS the aggregate requirement: {share} against a {limit_en} of {cap}", role.en),
                     )
                 },
             });
@@ -583,7 +588,7 @@ fn distribution(id: &str, title: Title, first: &str, labels: &[String], sums: &[
 }
 
 fn distribution_chart(title: &Title, labels: &[String], sums: &[Sums], compare: bool, setup: &Setup) -> String {
-    let means = |f: fn(&Sums) -> i128| sums.iter().map(|s| mean_fen(f(s), s.n).unwrap_or(0)).collect::<Vec<i128>>();
+    let means = |f: fn(&Sums) -> i128| sums.iter().map(|s| mean_fen(f(s), s.n)).collect::<Vec<Option<i128>>>();
     let mut series = Vec::new();
     if compare {
         series.push(svg::Series {
@@ -600,7 +605,9 @@ fn distribution_chart(title: &Title, labels: &[String], sums: &[Sums], compare: 
 
 /// The amount as a share of the level per decile, in hundredths of a percent.
 fn share_chart(labels: &[String], sums: &[Sums], compare: bool, setup: &Setup) -> String {
-    let share = |f: fn(&Sums) -> i128| sums.iter().map(|s| div_round(f(s) * 10_000, s.level).unwrap_or(0)).collect::<Vec<i128>>();
+    let share = |f: fn(&Sums) -> i128| {
+        sums.iter().map(|s| if s.level > 0 { div_round(f(s).checked_mul(10_000)?, s.level) } else { None }).collect::<Vec<Option<i128>>>()
+    };
     let mut series = Vec::new();
     if compare {
         series.push(svg::Series {
@@ -689,38 +696,53 @@ fn principles(
     let mut checks = Vec::new();
     let amount = amount_label(setup);
     // 1. The increase relative to the pension falls as the pension rises: Σa/Σl per decile does
-    //    not rise from one decile to the next (exact cross-multiplication).
-    let rises: Vec<String> = (1..10)
-        .filter(|&d| by_decile[d].draft * by_decile[d - 1].level > by_decile[d - 1].draft * by_decile[d].level)
-        .map(|d| {
-            format!(
-                "D{}→D{} {}→{}",
-                d,
-                d + 1,
-                percent(by_decile[d - 1].draft, by_decile[d - 1].level, 2),
-                percent(by_decile[d].draft, by_decile[d].level, 2)
-            )
-        })
-        .collect();
-    checks.push(Check {
-        title: Title::new(
-            format!("{amount}占调整前水平的比例随水平提高而降低"),
-            "The increase relative to the level falls as the level rises",
-        ),
-        holds: Some(rises.is_empty()),
-        detail: if rises.is_empty() {
-            Title::new(
-                format!(
-                    "十个十分位的比例依次不升：D1 {}，D10 {}。",
-                    percent(by_decile[0].draft, by_decile[0].level, 2),
-                    percent(by_decile[9].draft, by_decile[9].level, 2)
-                ),
-                "The share does not rise from any decile to the next.",
-            )
-        } else {
-            Title::new(format!("比例上升之处：{}。", rises.join("；")), format!("The share rises at {}.", rises.join("; ")))
-        },
-        chart: share_chart(decile_labels, by_decile, setup.base.is_some(), setup),
+    //    not rise from one decile to the next (exact cross-multiplication), over the deciles
+    //    that have records and a positive level sum; with fewer than two, nothing is checked.
+    let present: Vec<usize> = (0..by_decile.len()).filter(|&d| by_decile[d].n > 0 && by_decile[d].level > 0).collect();
+    let mut unchecked = present.len() < 2;
+    let mut rises = Vec::new();
+    for w in present.windows(2) {
+        let (a, b) = (&by_decile[w[0]], &by_decile[w[1]]);
+        match (b.draft.checked_mul(a.level), a.draft.checked_mul(b.level)) {
+            (Some(left), Some(right)) if left > right => {
+                rises.push(format!("D{}→D{} {}→{}", w[0] + 1, w[1] + 1, percent(a.draft, a.level, 2), percent(b.draft, b.level, 2)))
+            }
+            (Some(_), Some(_)) => {}
+            _ => unchecked = true,
+        }
+    }
+    let title =
+        Title::new(format!("{amount}占调整前水平的比例随水平提高而降低"), "The increase relative to the level falls as the level rises");
+    let chart = share_chart(decile_labels, by_decile, setup.base.is_some(), setup);
+    checks.push(if unchecked {
+        Check {
+            title,
+            holds: None,
+            detail: Title::new(
+                "有人数且水平合计为正的十分位不足两个，或乘积超出128位，无法检验。",
+                "Fewer than two deciles with records and a positive level, or a product beyond 128 bits: not checked.",
+            ),
+            chart,
+        }
+    } else {
+        let (first, last) = (&by_decile[present[0]], &by_decile[present[present.len() - 1]]);
+        Check {
+            title,
+            holds: Some(rises.is_empty()),
+            detail: if rises.is_empty() {
+                Title::new(
+                    format!(
+                        "各十分位的比例依次不升：最低 {}，最高 {}。",
+                        percent(first.draft, first.level, 2),
+                        percent(last.draft, last.level, 2)
+                    ),
+                    "The share does not rise from any decile to the next.",
+                )
+            } else {
+                Title::new(format!("比例上升之处：{}。", rises.join("；")), format!("The share rises at {}.", rises.join("; ")))
+            },
+            chart,
+        }
     });
     // 2. and 3.: the mean increase does not fall as contribution years, and as age, rise.
     for (ty, zh, en) in [
@@ -741,28 +763,35 @@ fn principles(
         };
         let sums = group_sums(&g.of, g.labels.len(), level, base, draft);
         let present: Vec<usize> = (0..sums.len()).filter(|&k| sums[k].n > 0).collect();
-        let falls: Vec<String> = present
-            .windows(2)
-            .filter(|w| {
-                let (a, b) = (&sums[w[0]], &sums[w[1]]);
-                b.draft * i128::from(a.n) < a.draft * i128::from(b.n)
-            })
-            .map(|w| {
-                let (a, b) = (&sums[w[0]], &sums[w[1]]);
-                let m = |s: &Sums| mean_fen(s.draft, s.n).map_or("—".into(), yuan);
-                format!("{} {} → {} {}", g.labels[w[0]], m(a), g.labels[w[1]], m(b))
-            })
-            .collect();
+        let mut unchecked = present.len() < 2;
+        let mut falls = Vec::new();
+        for w in present.windows(2) {
+            let (a, b) = (&sums[w[0]], &sums[w[1]]);
+            // Mean b < mean a, as Σb·na < Σa·nb; a product beyond 128 bits leaves it unchecked.
+            match (b.draft.checked_mul(i128::from(a.n)), a.draft.checked_mul(i128::from(b.n))) {
+                (Some(left), Some(right)) if left < right => {
+                    let m = |s: &Sums| mean_fen(s.draft, s.n).map_or("—".into(), yuan);
+                    falls.push(format!("{} {} → {} {}", g.labels[w[0]], m(a), g.labels[w[1]], m(b)));
+                }
+                (Some(_), Some(_)) => {}
+                _ => unchecked = true,
+            }
+        }
         let series = vec![svg::Series {
             label: setup.draft.role.both(),
             color: svg::DRAFT,
-            values: sums.iter().map(|s| mean_fen(s.draft, s.n).unwrap_or(0)).collect(),
+            values: sums.iter().map(|s| mean_fen(s.draft, s.n)).collect(),
         }];
         let caption = Title::new(format!("人均{amount}，{}", g.title.zh), format!("mean {}, {}", setup.amount, g.title.en));
         checks.push(Check {
             title: Title::new(zh, en),
-            holds: Some(falls.is_empty()),
-            detail: if falls.is_empty() {
+            holds: if unchecked { None } else { Some(falls.is_empty()) },
+            detail: if unchecked {
+                Title::new(
+                    "有人数的组不足两个，或乘积超出128位，无法检验。",
+                    "Fewer than two bands with records, or a product beyond 128 bits: not checked.",
+                )
+            } else if falls.is_empty() {
                 Title::new(
                     format!("各组人均依次不降（{}）。", f.name),
                     format!("The mean does not fall from one band to the next ({}).", f.name),
@@ -825,10 +854,15 @@ pub fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', "'\\''"))
 }
 
-/// Record `i` as the JSON object `pol trace --record` takes.
-pub fn record_json(data: &Data, i: usize) -> String {
-    let parts: Vec<String> =
-        data.keys.iter().chain(&data.fields).map(|f| format!("{}: {}", json_string(&f.name), json_value(&f.ty, f.cells[i]))).collect();
+/// Record `i` as the JSON object `pol trace --record` takes, with the fields named in `fields`.
+pub fn record_json(data: &Data, i: usize, fields: &[String]) -> String {
+    let parts: Vec<String> = data
+        .keys
+        .iter()
+        .chain(&data.fields)
+        .filter(|f| fields.contains(&f.name))
+        .map(|f| format!("{}: {}", json_string(&f.name), json_value(&f.ty, f.cells[i])))
+        .collect();
     format!("{{{}}}", parts.join(", "))
 }
 
@@ -875,13 +909,12 @@ fn largest(data: &Data, setup: &Setup, level: &[i64], base: &[i64], draft: &[i64
         } else {
             row.push(yuan(i128::from(draft[i])));
         }
-        let record = shell_quote(&record_json(data, i));
         let commands: Vec<String> = setup
             .base
             .iter()
             .chain(std::iter::once(&setup.draft))
-            .filter_map(|s| s.trace.as_ref())
-            .map(|trace| format!("{trace} --record {record}"))
+            .filter_map(|s| Some((s.trace.as_ref()?, &s.fields)))
+            .map(|(trace, fields)| format!("{trace} --record {}", shell_quote(&record_json(data, i, fields))))
             .collect();
         row.push(commands.join("\n"));
         t.push(row);
@@ -934,6 +967,49 @@ fn provenance(setup: &Setup) -> Table {
     t
 }
 
+/// The tables every report has (beside one `group-<field>` table per grouping).
+pub const TABLE_IDS: [&str; 8] = ["totals", "aggregates", "deciles", "buckets", "buckets-deciles", "principles", "largest", "provenance"];
+
+fn stem_and_dir(report: &std::path::Path) -> (String, std::path::PathBuf) {
+    let stem = report.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
+    let dir = report.parent().filter(|p| !p.as_os_str().is_empty()).map_or_else(|| std::path::PathBuf::from("."), |p| p.to_path_buf());
+    (stem, dir)
+}
+
+/// Whether `path` is one of the files a report at `report` writes (the page, a table's CSV, the
+/// workbook).
+pub fn owns(report: &std::path::Path, path: &std::path::Path) -> bool {
+    let (stem, dir) = stem_and_dir(report);
+    let canonical = |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let (Some(name), Some(parent)) = (path.file_name().map(|n| n.to_string_lossy().into_owned()), path.parent()) else { return false };
+    let parent = if parent.as_os_str().is_empty() { std::path::Path::new(".") } else { parent };
+    if canonical(parent) != canonical(&dir) {
+        return false;
+    }
+    let report_name = report.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    name == report_name
+        || name == format!("{stem}.xlsx")
+        || name.strip_prefix(&format!("{stem}.")).and_then(|r| r.strip_suffix(".csv")).is_some_and(is_table_id)
+}
+
+fn is_table_id(id: &str) -> bool {
+    TABLE_IDS.contains(&id) || id.starts_with("group-")
+}
+
+/// Removes the files an earlier report at `report` wrote, so that a report that fails leaves
+/// none of them and a new one no table of the old (a grouping the new data lacks).
+pub fn remove_previous(report: &std::path::Path) -> Result<(), String> {
+    let (_, dir) = stem_and_dir(report);
+    let Ok(entries) = std::fs::read_dir(&dir) else { return Ok(()) };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_file() && owns(report, &path) {
+            std::fs::remove_file(&path).map_err(|e| format!("cannot remove the earlier report file {}: {e}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
 impl Report {
     pub fn table(&self, id: &str) -> Option<&Table> {
         self.tables.iter().find(|t| t.id == id)
@@ -948,8 +1024,7 @@ impl Report {
     /// under a temporary name first, then renamed: a reader never sees half a file. Returns the
     /// files written.
     pub fn write(&self, path: &std::path::Path) -> Result<Vec<std::path::PathBuf>, String> {
-        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).map_or_else(|| std::path::PathBuf::from("."), |p| p.to_path_buf());
+        let (stem, dir) = stem_and_dir(path);
         std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let mut files: Vec<(std::path::PathBuf, Vec<u8>)> = vec![(path.to_path_buf(), self.html().into_bytes())];
         for t in &self.tables {
@@ -968,8 +1043,17 @@ impl Report {
             }
             staged.push((tmp, target.clone()));
         }
-        for (tmp, target) in &staged {
-            std::fs::rename(tmp, target).map_err(|e| format!("cannot rename {} to {}: {e}", tmp.display(), target.display()))?;
+        for (k, (tmp, target)) in staged.iter().enumerate() {
+            if let Err(e) = std::fs::rename(tmp, target) {
+                // None of this report may stay half written: what was renamed and what was not.
+                for (t, done) in &staged[..k] {
+                    let _ = (t, std::fs::remove_file(done));
+                }
+                for (t, _) in &staged[k..] {
+                    let _ = std::fs::remove_file(t);
+                }
+                return Err(format!("cannot rename {} to {}: {e}", tmp.display(), target.display()));
+            }
         }
         Ok(files.into_iter().map(|(p, _)| p).collect())
     }

@@ -30,7 +30,9 @@ impl Unit {
 pub struct Series {
     pub label: String,
     pub color: &'static str,
-    pub values: Vec<i128>,
+    /// One value per label; `None` for a group with nothing to show (no records), drawn as no bar
+    /// and labelled `—`.
+    pub values: Vec<Option<i128>>,
 }
 
 pub(crate) fn escape(text: &str) -> String {
@@ -58,7 +60,7 @@ const BOTTOM: i128 = 48;
 /// Grouped vertical bars, one group per label, one bar per series; negative values hang below
 /// the zero line.
 pub fn bars(caption: &Title, labels: &[String], series: &[Series], unit: Unit) -> String {
-    let values = series.iter().flat_map(|s| s.values.iter().copied());
+    let values = series.iter().flat_map(|s| s.values.iter().flatten().copied());
     let hi = values.clone().max().unwrap_or(0).max(0);
     let lo = values.min().unwrap_or(0).min(0);
     let range = (hi - lo).max(1);
@@ -100,9 +102,18 @@ pub fn bars(caption: &Title, labels: &[String], series: &[Series], unit: Unit) -
     for (g, label) in labels.iter().enumerate() {
         let gx = LEFT + g as i128 * group_w + (group_w - bar_w * k) / 2;
         for (j, s) in series.iter().enumerate() {
-            let v = s.values.get(g).copied().unwrap_or(0);
-            let (top, bottom) = (y(v.max(0)), y(v.min(0)));
             let bx = gx + j as i128 * bar_w;
+            let Some(v) = s.values.get(g).copied().flatten() else {
+                if label_values {
+                    svg.push_str(&format!(
+                        "<text class=\"value\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">—</text>",
+                        bx + bar_w / 2,
+                        zero - 4
+                    ));
+                }
+                continue;
+            };
+            let (top, bottom) = (y(v.max(0)), y(v.min(0)));
             svg.push_str(&format!(
                 "<rect class=\"mark\" x=\"{bx}\" y=\"{top}\" width=\"{}\" height=\"{}\" fill=\"{}\"><title>{} · {}: {}</title></rect>",
                 (bar_w - 2).max(1),
