@@ -108,7 +108,7 @@ fn compile_side(path: &Path, as_of: Option<&str>, common: &CommonArgs, role: Tit
     let info = loaded.module.files.last();
     let day = pol_kernel::cell::format_date(program.as_of);
     let file = display_path(path);
-    let mut trace = format!("pol trace {} --rule RULE --as-of {day}", pol_report::shell_quote(&file));
+    let mut trace = format!("{} trace {} --rule RULE --as-of {day}", program_name(), pol_report::shell_quote(&file));
     if let Some(fw) = &common.framework {
         trace.push_str(&format!(" --framework {}", pol_report::shell_quote(&display_path(fw))));
     }
@@ -124,6 +124,11 @@ fn compile_side(path: &Path, as_of: Option<&str>, common: &CommonArgs, role: Tit
     };
     let as_of = Some(program.as_of);
     Ok(Ok(Compiled { kernel: kernel(common.engine, program)?, side, loaded: Some(loaded), as_of }))
+}
+
+/// How this program was started (`pol`, `./target/release/pol`), for commands the report prints.
+fn program_name() -> String {
+    std::env::args_os().next().map(|a| pol_report::shell_quote(&a.to_string_lossy())).unwrap_or_else(|| "pol".into())
 }
 
 /// The output the framework's first aggregate requirement bounds, and the input field of its
@@ -180,6 +185,12 @@ pub fn diff(a: &DiffArgs) -> Result<ExitCode, UsageError> {
     let (amount, level) = choose(c, draft.kernel.as_ref())?;
     let base = match &a.base_column {
         Some(column) => {
+            if let Some(field) = draft.kernel.signature().inputs.iter().find(|i| i.name == *column && i.ty != ColumnType::Money) {
+                return Err(UsageError(format!(
+                    "--base-column `{column}` is a field the scheme reads as {}; name a column of last year's amounts (money)",
+                    field.ty.describe()
+                )));
+            }
             let side = Side {
                 role: Title::new("上年金额", "last year's amounts"),
                 name: format!("column `{column}`"),
@@ -233,7 +244,13 @@ fn choose(c: &CommonArgs, draft: &dyn Kernel) -> Result<(String, String), UsageE
         .or(level)
         .ok_or_else(|| UsageError(format!("the record of `{}` has no Money field to measure against (--level)", sig.program)))?;
     if !sig.inputs.iter().any(|i| i.name == level && i.ty == ColumnType::Money && i.read) {
-        return Err(UsageError(format!("`{level}` is not a Money field that `{}` reads (--level)", sig.program)));
+        let fields: Vec<&str> =
+            sig.inputs.iter().filter(|i| i.ty == ColumnType::Money && i.read && !i.is_id).map(|i| i.name.as_str()).collect();
+        return Err(UsageError(format!(
+            "`{level}` is not a Money field that `{}` reads (--level); those are {}",
+            sig.program,
+            fields.join(", ")
+        )));
     }
     Ok((amount, level))
 }
@@ -503,8 +520,9 @@ fn make(
     drop(scratch);
 
     outln!(
-        "pol {command}: {} records compared, {} in the ledger ({}), {} ms",
+        "pol {command}: {} records {}, {} in the ledger ({}), {} ms",
         summary.rows_out,
+        if base.is_some() { "compared" } else { "evaluated" },
         summary.rows_in_ledger,
         summary.errors,
         start.elapsed().as_millis()

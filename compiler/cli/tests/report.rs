@@ -205,10 +205,11 @@ fn every_figure_of_a_diff_agrees_with_the_per_record_results_recomputed_in_fen()
     assert_eq!(get("total of monthly_pension (yuan)"), yuan(sl));
     assert_eq!(get("base: total pension_adjustment per month (yuan)"), yuan(sb));
     assert_eq!(get("draft: total pension_adjustment per month (yuan)"), yuan(sd));
-    assert_eq!(get("change: total pension_adjustment per month (yuan)"), yuan(sd - sb));
-    assert_eq!(get("change: total pension_adjustment per year (yuan)"), yuan(12 * (sd - sb)));
+    assert_eq!(get("change: total pension_adjustment per month (yuan)"), signed(sd - sb));
+    assert_eq!(get("change: total pension_adjustment per year (yuan)"), signed(12 * (sd - sb)));
     assert_eq!(get("draft: per capita (yuan)"), yuan(round_div(sd, n)));
-    assert_eq!(get("change: per capita (yuan)"), yuan(round_div(sd - sb, n)));
+    assert_eq!(get("change: per capita (yuan)"), signed(round_div(sd - sb, n)));
+    assert_eq!(get("change: share of the level"), signed_pct(sd - sb, sl, 3));
     assert_eq!(get("base: share of the level"), pct(sb, sl, 2));
     assert_eq!(get("draft: share of the level"), pct(sd, sl, 2));
 
@@ -397,9 +398,9 @@ fn one_scheme_at_two_dates_against_a_column_and_alone() {
     assert!(o.status.success(), "{}", text(&o));
     let totals = csv(&dir.path().join("column.totals.csv"));
     let change = totals.iter().find(|r| r[0].ends_with("change: total pension_adjustment per month (yuan)")).expect("change");
-    assert_eq!(change[1], "20000.00", "5.00 yuan × 4000 records");
+    assert_eq!(change[1], "+20000.00", "5.00 yuan × 4000 records");
     let per_capita = totals.iter().find(|r| r[0].ends_with("change: per capita (yuan)")).expect("per capita");
-    assert_eq!(per_capita[1], "5.00");
+    assert_eq!(per_capita[1], "+5.00");
     // The draft's trace command names only the fields its rules take, not the column compared.
     let largest = csv(&dir.path().join("column.largest.csv"));
     let command = largest[0].last().expect("command").clone();

@@ -16,7 +16,9 @@ main { padding: 8px 32px 40px; max-width: 1200px; }
 .verdict { margin: 16px 0 8px; padding: 12px 16px; border-radius: 6px; font-size: 17px; font-weight: 600; }
 .verdict.ok { background: #e3f4e8; border-left: 6px solid #2e7d32; color: #1b5e20; }
 .verdict.broken { background: #fdecea; border-left: 6px solid #c62828; color: #b71c1c; }
+.verdict.warn { background: #fff4e0; border-left: 6px solid #e08a00; color: #7a4a00; }
 .verdict .en { display: block; font-weight: 400; font-size: 14px; }
+#table-provenance td, #table-principles td, #table-aggregates td:nth-child(2) { text-align: left; }
 .cards { display: flex; flex-wrap: wrap; gap: 12px; margin: 12px 0 4px; }
 .card { background: #fff; border: 1px solid #dde2e8; border-radius: 6px; padding: 10px 14px; min-width: 150px; }
 .card .k { font-size: 12px; color: #5b6b7c; }
@@ -119,6 +121,17 @@ pub fn page(r: &Report) -> String {
             "<div class=\"verdict {class}\" id=\"verdict\">{}<span class=\"en\">{}</span></div>\n",
             escape(&h.text.zh),
             escape(&h.text.en)
+        ));
+    }
+    if s.ledger_rows > 0 {
+        out.push_str(&format!(
+            "<div class=\"verdict warn\" id=\"ledger\">读入 {} 条记录，其中 {} 条在错误台账中，未计入本报告的任何数字（{}）<span class=\"en\">{} of the {} records read are in the error ledger and in none of these figures ({})</span></div>\n",
+            s.rows_in,
+            s.ledger_rows,
+            escape(&s.ledger_file),
+            s.ledger_rows,
+            s.rows_in,
+            escape(&s.ledger_file)
         ));
     }
     out.push_str("<div class=\"cards\">");

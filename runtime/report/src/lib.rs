@@ -14,8 +14,8 @@
 //! - deciles: records ordered by level, ties by record order, cut into ten groups of equal size
 //!   (record of rank `i` of `n`, from 0, is in decile `⌊10·i/n⌋ + 1`).
 //! - the five buckets: the change of income (draft − base) relative to the base income:
-//!   loses more than 5 %, loses up to 5 %, no change within ±0.1 %, gains up to 5 %, gains more
-//!   than 5 % (a record with base income 0 is in "no change" when the change is 0, else in the
+//!   loses more than 5 %, loses up to 5 %, change within ±0.1 %, gains up to 5 %, gains more
+//!   than 5 % (a record with base income 0 is in "within ±0.1 %" when the change is 0, else in the
 //!   outer bucket of its sign).
 //! - shares: sums divided by sums (the share of the pension of a decile is Σ amount / Σ level).
 
@@ -155,7 +155,7 @@ pub struct Headline {
 pub const BUCKETS: [(&str, &str); 5] = [
     ("减少超过5%", "loses more than 5%"),
     ("减少不超过5%", "loses up to 5%"),
-    ("基本不变（±0.1%以内）", "no change (within ±0.1%)"),
+    ("变化在±0.1%以内", "change within ±0.1%"),
     ("增加不超过5%", "gains up to 5%"),
     ("增加超过5%", "gains more than 5%"),
 ];
@@ -335,6 +335,8 @@ pub fn build(data: &Data, setup: Setup) -> Result<Report, String> {
     let decile_of: Vec<u16> = decile.iter().map(|&d| u16::from(d)).collect();
     let by_decile = group_sums(&decile_of, 10, level, base, draft);
     let decile_labels: Vec<String> = (1..=10).map(|d| format!("D{d}")).collect();
+    let base_role = setup.base.as_ref().map_or_else(|| Title::new("基准", "base"), |b| b.role.clone());
+    let roles = (&base_role, &setup.draft.role);
     let t = distribution(
         "deciles",
         Title::new("按调整前水平十分位", "by decile of the level"),
@@ -343,6 +345,7 @@ pub fn build(data: &Data, setup: Setup) -> Result<Report, String> {
         &by_decile,
         compare,
         true,
+        roles,
     );
     charts.push(("deciles".to_string(), distribution_chart(&t.title, &decile_labels, &by_decile, compare, &setup)));
     charts.push(("deciles-share".to_string(), share_chart(&decile_labels, &by_decile, compare, &setup)));
@@ -351,7 +354,7 @@ pub fn build(data: &Data, setup: Setup) -> Result<Report, String> {
     let groupings = groupings(data, &setup);
     for g in &groupings {
         let sums = group_sums(&g.of, g.labels.len(), level, base, draft);
-        let t = distribution(&g.id, g.title.clone(), "组 / group", &g.labels, &sums, compare, false);
+        let t = distribution(&g.id, g.title.clone(), "组 / group", &g.labels, &sums, compare, false, roles);
         charts.push((g.id.clone(), distribution_chart(&t.title, &g.labels, &sums, compare, &setup)));
         tables.push(t);
     }
@@ -382,7 +385,11 @@ fn totals(setup: &Setup, all: &Sums, compare: bool) -> Table {
         Period::None => None,
     };
     let mut row = |zh: String, en: String, value: String| t.push(vec![Title::new(zh, en).both(), value]);
-    row("人数（参与比较的记录）".into(), "records compared".into(), all.n.to_string());
+    if compare {
+        row("人数（参与比较的记录）".into(), "records compared".into(), all.n.to_string());
+    } else {
+        row("人数（参与测算的记录）".into(), "records evaluated".into(), all.n.to_string());
+    }
     row("调整前水平合计（元）".into(), format!("total of {} (yuan)", setup.level), yuan(all.level));
     let amount = amount_label(setup);
     let mut sides: Vec<(String, &str, i128)> = Vec::new();
@@ -394,25 +401,29 @@ fn totals(setup: &Setup, all: &Sums, compare: bool) -> Table {
         sides.push(("变化".into(), "change", all.change()));
     }
     for (zh, en, sum) in &sides {
+        // The change is signed, and its share shown to a thousandth of a percent as by group.
+        let is_change = *en == "change";
+        let money = |v: i128| if is_change { signed_yuan(v) } else { yuan(v) };
         match &per {
             Some((k, year, month)) => {
                 row(
                     format!("{zh}：{amount}{}合计（元）", month.zh),
                     format!("{en}: total {} {} (yuan)", setup.amount, month.en),
-                    yuan(*sum),
+                    money(*sum),
                 );
                 if *k != 1 {
                     row(
                         format!("{zh}：{amount}{}合计（元）", year.zh),
                         format!("{en}: total {} {} (yuan)", setup.amount, year.en),
-                        yuan(sum * k),
+                        money(sum * k),
                     );
                 }
             }
-            None => row(format!("{zh}：{amount}合计（元）"), format!("{en}: total {} (yuan)", setup.amount), yuan(*sum)),
+            None => row(format!("{zh}：{amount}合计（元）"), format!("{en}: total {} (yuan)", setup.amount), money(*sum)),
         }
-        row(format!("{zh}：人均（元）"), format!("{en}: per capita (yuan)"), mean_fen(*sum, all.n).map_or("—".into(), yuan));
-        row(format!("{zh}：占调整前水平"), format!("{en}: share of the level"), percent(*sum, all.level, 2));
+        row(format!("{zh}：人均（元）"), format!("{en}: per capita (yuan)"), mean_fen(*sum, all.n).map_or("—".into(), money));
+        let share = if is_change { signed_percent(*sum, all.level, 3) } else { percent(*sum, all.level, 2) };
+        row(format!("{zh}：占调整前水平"), format!("{en}: share of the level"), share);
     }
     t
 }
@@ -530,7 +541,16 @@ fn aggregates(setup: &Setup) -> (Table, Vec<Headline>) {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn distribution(id: &str, title: Title, first: &str, labels: &[String], sums: &[Sums], compare: bool, ranges: bool) -> Table {
+fn distribution(
+    id: &str,
+    title: Title,
+    first: &str,
+    labels: &[String],
+    sums: &[Sums],
+    compare: bool,
+    ranges: bool,
+    roles: (&Title, &Title),
+) -> Table {
     let (fzh, fen) = first.split_once(" / ").unwrap_or((first, first));
     let mut columns = vec![Title::new(fzh, fen), Title::new("人数", "records")];
     if ranges {
@@ -539,11 +559,11 @@ fn distribution(id: &str, title: Title, first: &str, labels: &[String], sums: &[
     columns.push(Title::new("人均调整前水平（元）", "mean level (yuan)"));
     if compare {
         columns.extend([
-            Title::new("基准人均（元）", "base mean (yuan)"),
-            Title::new("草案人均（元）", "draft mean (yuan)"),
+            Title::new(format!("{}人均（元）", roles.0.zh), format!("{} mean (yuan)", roles.0.en)),
+            Title::new(format!("{}人均（元）", roles.1.zh), format!("{} mean (yuan)", roles.1.en)),
             Title::new("人均变化（元）", "mean change (yuan)"),
-            Title::new("基准占水平", "base share of level"),
-            Title::new("草案占水平", "draft share of level"),
+            Title::new(format!("{}占水平", roles.0.zh), format!("{} share of level", roles.0.en)),
+            Title::new(format!("{}占水平", roles.1.zh), format!("{} share of level", roles.1.en)),
             Title::new("变化占水平", "change share of level"),
         ]);
     } else {
@@ -732,8 +752,10 @@ fn principles(
             detail: if rises.is_empty() {
                 Title::new(
                     format!(
-                        "各十分位的比例依次不升：最低 {}，最高 {}。",
+                        "各十分位的比例依次不升：最低十分位 D{} {}，最高十分位 D{} {}。",
+                        present[0] + 1,
                         percent(first.draft, first.level, 2),
+                        present[present.len() - 1] + 1,
                         percent(last.draft, last.level, 2)
                     ),
                     "The share does not rise from any decile to the next.",
@@ -753,11 +775,8 @@ fn principles(
         ),
         (ColumnType::Date, "年龄越高，人均调整额不低于较年轻者（向高龄倾斜）", "The mean increase does not fall as age rises"),
     ] {
-        let Some((f, g)) = data
-            .fields
-            .iter()
-            .filter(|f| f.ty == ty)
-            .find_map(|f| groupings.iter().find(|g| g.id == format!("group-{}", f.name)).map(|g| (f, g)))
+        let Some(g) =
+            data.fields.iter().filter(|f| f.ty == ty).find_map(|f| groupings.iter().find(|g| g.id == format!("group-{}", f.name)))
         else {
             continue;
         };
@@ -793,8 +812,8 @@ fn principles(
                 )
             } else if falls.is_empty() {
                 Title::new(
-                    format!("各组人均依次不降（{}）。", f.name),
-                    format!("The mean does not fall from one band to the next ({}).", f.name),
+                    format!("{}，各组人均依次不降。", g.title.zh),
+                    format!("The mean does not fall from one band to the next ({}).", g.title.en),
                 )
             } else {
                 Title::new(format!("人均下降之处：{}。", falls.join("；")), format!("The mean falls at {}.", falls.join("; ")))
@@ -872,6 +891,10 @@ fn largest(data: &Data, setup: &Setup, level: &[i64], base: &[i64], draft: &[i64
     let mut order: Vec<usize> = (0..data.rows()).collect();
     // Largest |change| first (largest amount for one scheme), ties by record order: the first
     // `largest` found by selection, then sorted.
+    if compare {
+        // Records whose amount did not change explain no change.
+        order.retain(|&i| value(i) != 0);
+    }
     let key = |&i: &usize| (std::cmp::Reverse(value(i).abs()), i);
     if setup.largest < order.len() {
         order.select_nth_unstable_by_key(setup.largest, key);
@@ -919,6 +942,9 @@ fn largest(data: &Data, setup: &Setup, level: &[i64], base: &[i64], draft: &[i64
         row.push(commands.join("\n"));
         t.push(row);
     }
+    if compare && t.rows.is_empty() {
+        t.note = Some(Title::new("没有金额发生变化的记录。", "No record's amount changed."));
+    }
     t
 }
 
@@ -948,7 +974,7 @@ fn provenance(setup: &Setup) -> Table {
     if let Some((name, sha)) = &setup.framework {
         t.push(vec![Title::new("全国框架", "framework").both(), format!("{name} (sha256 {sha})")]);
     }
-    t.push(vec![Title::new("比较的金额", "amount compared").both(), setup.amount.clone()]);
+    t.push(vec![Title::new("金额（规则输出）", "amount (rule output)").both(), setup.amount.clone()]);
     t.push(vec![Title::new("调整前水平", "level").both(), setup.level.clone()]);
     t.push(vec![Title::new("读入行数", "rows read").both(), setup.rows_in.to_string()]);
     let codes: Vec<String> = setup.ledger_by_code.iter().map(|(c, n)| format!("{c}: {n}")).collect();
