@@ -26,6 +26,7 @@ macro_rules! out {
 pub mod bind;
 pub mod diff;
 pub mod load;
+pub mod lsp;
 pub mod records;
 pub mod run;
 
@@ -116,6 +117,9 @@ enum Command {
     Diff(diff::DiffArgs),
     /// One scheme over a population: the same report as `pol diff` without the comparison.
     Report(diff::ReportArgs),
+    /// A language server over stdio for editors: diagnostics as you type, hover, go to
+    /// definition, references, completion and the outline.
+    Lsp,
     /// Bindings of a province's own export to a record: `pol bind init`, `pol bind check`.
     Bind {
         #[command(subcommand)]
@@ -172,6 +176,7 @@ where
         Command::Verify(a) => run::verify(&a),
         Command::Diff(a) => diff::diff(&a),
         Command::Report(a) => diff::report(&a),
+        Command::Lsp => lsp::serve(),
         Command::Bind { command } => bind::bind(&command),
     });
     match result {
